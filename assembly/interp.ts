@@ -1,0 +1,448 @@
+// The interpreter: the baseline engine. Fetch goes through a decode cache indexed by pc and tagged
+// by the instruction bits themselves, so a stale entry can never be used (self-modifying code needs
+// no invalidation here) and two aliases of one instruction share a record.
+import { Op } from './generated/ops';
+import { decodeInto } from './decode';
+import {
+  CONFIG_ECALL_EXITS, CONFIG_FLAGS, D_IMM, D_LEN, D_OP, D_RAW, D_RD, D_RS1, D_RS2, DECODE_CACHE, DECODE_ENTRIES,
+  EXIT_ADDR, EXIT_BUDGET, EXIT_CAUSE, EXIT_CODE_WRITE, EXIT_ECALL, EXIT_FATAL, EXIT_FLAGS, EXIT_LEN, EXIT_MMIO,
+  EXIT_RD, EXIT_SIZE, EXIT_VALUE, EXIT_WATCH, EXIT_WFI, MMIO_SIGNED, MMIO_STORE, PAGE_CODE, PAGE_FLAGS,
+  PAGE_WATCH, PC, RAM, RAM_BASE, RAM_SIZE, REGS, RESERVATION,
+} from './layout';
+import {
+  CAUSE_BREAKPOINT, CAUSE_ECALL_U, CAUSE_FETCH_ACCESS, CAUSE_ILLEGAL, CAUSE_LOAD_ACCESS, CAUSE_LOAD_MISALIGNED,
+  CAUSE_STORE_ACCESS, CAUSE_STORE_MISALIGNED, INTERRUPT, MINSTRET, MIE, MIP, MSTATUS, MSTATUS_TW, NO_HANDLER,
+  PRIV_M, csr, csrAccessible, csrRead, csrWrite, pendingInterrupt, pendingRetired, priv, setCsr, trapEnter,
+  trapReturn,
+} from './csr';
+
+@inline function reg(off: usize): u64 {
+  return load<u64>(REGS + off);
+}
+@inline function setReg(off: usize, v: u64): void {
+  store<u64>(REGS + off, v);
+}
+@inline function sext32(v: u64): u64 {
+  return <u64>(<i64>(<i32>v));
+}
+
+// Records what the host needs to finish a load or store outside RAM (device or fault).
+function exitMmio(addr: u64, size: u8, flags: u8, rd: usize, value: u64, len: u8): i32 {
+  store<u64>(EXIT_ADDR, addr);
+  store<u64>(EXIT_VALUE, value);
+  store<u8>(EXIT_SIZE, size);
+  store<u8>(EXIT_FLAGS, flags);
+  store<u16>(EXIT_RD, <u16>rd);
+  store<u8>(EXIT_LEN, len);
+  return EXIT_MMIO;
+}
+
+// Loads that miss the fast path: the last bytes of RAM, or anything outside it. Returns 0 when
+// the value is in rd, else EXIT_MMIO (the host performs it or turns it into an access fault).
+function loadSlow(addr: u64, size: u8, signed: bool, rd: usize, len: u8): i32 {
+  const off = addr - RAM_BASE;
+  const ramSize = load<u64>(RAM_SIZE);
+  if (off < ramSize && off + size <= ramSize) {
+    const p = RAM + <usize>off;
+    let v: u64;
+    if (size == 1) v = signed ? <u64>load<i8>(p) : <u64>load<u8>(p);
+    else if (size == 2) v = signed ? <u64>load<i16>(p) : <u64>load<u16>(p);
+    else if (size == 4) v = signed ? <u64>load<i32>(p) : <u64>load<u32>(p);
+    else v = load<u64>(p);
+    setReg(rd, v);
+    return 0;
+  }
+  return exitMmio(addr, size, signed ? MMIO_SIGNED : 0, rd, 0, len);
+}
+
+// Stores that miss the fast path. Returns 0 when done in RAM with nothing to report, EXIT_WATCH
+// or EXIT_CODE_WRITE when it hit a flagged page (the store is done; the instruction retires),
+// or EXIT_MMIO.
+function storeSlow(addr: u64, size: u8, v: u64, len: u8): i32 {
+  const off = addr - RAM_BASE;
+  const ramSize = load<u64>(RAM_SIZE);
+  if (off < ramSize && off + size <= ramSize) {
+    const p = RAM + <usize>off;
+    if (size == 1) store<u8>(p, <u8>v);
+    else if (size == 2) store<u16>(p, <u16>v);
+    else if (size == 4) store<u32>(p, <u32>v);
+    else store<u64>(p, v);
+    const flags = load<u8>(PAGE_FLAGS + <usize>(off >> 12)) | load<u8>(PAGE_FLAGS + <usize>((off + size - 1) >> 12));
+    if (flags & PAGE_WATCH) {
+      store<u64>(EXIT_ADDR, addr);
+      return EXIT_WATCH;
+    }
+    if (flags & PAGE_CODE) {
+      store<u64>(EXIT_ADDR, addr);
+      store<u8>(EXIT_SIZE, size);
+      return EXIT_CODE_WRITE;
+    }
+    return 0;
+  }
+  return exitMmio(addr, size, MMIO_STORE, 0, v, len);
+}
+
+// Physical address of an aligned AMO/LR/SC operand inside RAM, or a negative cause to raise.
+@inline function amoAddr(addr: u64, size: u64, isLoad: bool): i64 {
+  if ((addr & (size - 1)) != 0) return -<i64>(isLoad ? CAUSE_LOAD_MISALIGNED : CAUSE_STORE_MISALIGNED);
+  const off = addr - RAM_BASE;
+  if (off >= load<u64>(RAM_SIZE)) return -<i64>(isLoad ? CAUSE_LOAD_ACCESS : CAUSE_STORE_ACCESS);
+  return <i64>(RAM + <usize>off);
+}
+
+// High 64 bits of the unsigned 128-bit product (Wasm has no 64x64->128 multiply).
+function mulhu(a: u64, b: u64): u64 {
+  const al = a & 0xffffffff, ah = a >> 32, bl = b & 0xffffffff, bh = b >> 32;
+  const p0 = al * bl, p1 = al * bh, p2 = ah * bl, p3 = ah * bh;
+  const mid = (p0 >> 32) + (p1 & 0xffffffff) + (p2 & 0xffffffff);
+  return p3 + (p1 >> 32) + (p2 >> 32) + (mid >> 32);
+}
+@inline function mulh(a: u64, b: u64): u64 {
+  return mulhu(a, b) - (<i64>a < 0 ? b : 0) - (<i64>b < 0 ? a : 0);
+}
+@inline function mulhsu(a: u64, b: u64): u64 {
+  return mulhu(a, b) - (<i64>a < 0 ? b : 0);
+}
+@inline function div(a: u64, b: u64): u64 {
+  if (b == 0) return u64.MAX_VALUE;
+  if (a == 0x8000000000000000 && b == u64.MAX_VALUE) return a;
+  return <u64>(<i64>a / <i64>b);
+}
+@inline function rem(a: u64, b: u64): u64 {
+  if (b == 0) return a;
+  if (a == 0x8000000000000000 && b == u64.MAX_VALUE) return 0;
+  return <u64>(<i64>a % <i64>b);
+}
+@inline function divw(a: u64, b: u64): u64 {
+  const x = <i32>a, y = <i32>b;
+  if (y == 0) return u64.MAX_VALUE;
+  if (x == i32.MIN_VALUE && y == -1) return sext32(<u64>x);
+  return sext32(<u64>(x / y));
+}
+@inline function remw(a: u64, b: u64): u64 {
+  const x = <i32>a, y = <i32>b;
+  if (y == 0) return sext32(<u64>x);
+  if (x == i32.MIN_VALUE && y == -1) return 0;
+  return sext32(<u64>(x % y));
+}
+@inline function divuw(a: u64, b: u64): u64 {
+  const x = <u32>a, y = <u32>b;
+  return y == 0 ? u64.MAX_VALUE : sext32(<u64>(x / y));
+}
+@inline function remuw(a: u64, b: u64): u64 {
+  const x = <u32>a, y = <u32>b;
+  return y == 0 ? sext32(<u64>x) : sext32(<u64>(x % y));
+}
+
+// The AMO arithmetic shared by the .W and .D forms (values already sign-extended for .W).
+@inline function amoCompute(op: i32, old: u64, src: u64): u64 {
+  switch (op) {
+    case Op.AMOSWAP_W: case Op.AMOSWAP_D: return src;
+    case Op.AMOADD_W: case Op.AMOADD_D: return old + src;
+    case Op.AMOXOR_W: case Op.AMOXOR_D: return old ^ src;
+    case Op.AMOAND_W: case Op.AMOAND_D: return old & src;
+    case Op.AMOOR_W: case Op.AMOOR_D: return old | src;
+    case Op.AMOMIN_W: case Op.AMOMIN_D: return <i64>old < <i64>src ? old : src;
+    case Op.AMOMAX_W: case Op.AMOMAX_D: return <i64>old > <i64>src ? old : src;
+    case Op.AMOMINU_W: case Op.AMOMINU_D: return old < src ? old : src;
+    default: return old > src ? old : src; // AMOMAXU
+  }
+}
+
+// Ends run(): writes pc back and adds the retired instructions to minstret.
+@inline function leave(pc: u64, retired: i32, reason: i32): i32 {
+  store<u64>(PC, pc);
+  setCsr(MINSTRET, csr(MINSTRET) + <u64>retired);
+  return reason;
+}
+
+// Reports a trap the guest has no handler for (see trapEnter).
+function fatal(pc: u64, cause: u64, raw: u32): i32 {
+  store<u64>(EXIT_ADDR, pc);
+  store<u64>(EXIT_VALUE, <u64>raw);
+  store<u64>(EXIT_CAUSE, cause);
+  return EXIT_FATAL;
+}
+
+/**
+ * Runs up to `budget` loop iterations (retired instructions plus traps taken) from the pc in the
+ * state and returns an exit reason (EXIT_* in layout.ts). Every exit leaves pc and minstret exact:
+ * an instruction that exits for the host (MMIO) has not retired; WFI and ECALL exits have.
+ */
+export function run(budget: i32): i32 {
+  let pc = load<u64>(PC);
+  const ramSize = load<u64>(RAM_SIZE);
+  const fastLimit = ramSize - 8; // accesses that start at or below this offset fit in RAM
+  let steps: i32 = 0; // loop iterations
+  let traps: i32 = 0; // iterations that took a trap instead of retiring
+
+  // An interrupt that became pending while we were away (timer, device) is taken first.
+  let irq = pendingInterrupt();
+  if (irq >= 0) {
+    pc = trapEnter(pc, INTERRUPT | <u64>irq, 0);
+  }
+
+  while (steps < budget) {
+    steps++;
+    const poff = pc - RAM_BASE;
+    if (poff >= ramSize) {
+      const t = trapEnter(pc, CAUSE_FETCH_ACCESS, pc);
+      if (t == NO_HANDLER) return leave(pc, steps - 1 - traps, fatal(pc, CAUSE_FETCH_ACCESS, 0));
+      pc = t;
+      traps++;
+      continue;
+    }
+    const raw = load<u32>(RAM + <usize>poff);
+    const e = DECODE_CACHE + ((<usize>(pc >> 1) & (DECODE_ENTRIES - 1)) << 4);
+    if (load<u32>(e, D_RAW) != raw) decodeInto(raw, e);
+    const op = <i32>load<u8>(e, D_OP);
+    const rd = <usize>load<u16>(e, D_RD);
+    const rs1 = <usize>load<u16>(e, D_RS1);
+    const rs2 = <usize>load<u16>(e, D_RS2);
+    const imm = <u64>(<i64>load<i32>(e, D_IMM));
+    const len = load<u8>(e, D_LEN);
+    let next = pc + <u64>len;
+
+    switch (op) {
+      // --- RV64I: upper immediates and jumps ---
+      case Op.LUI: setReg(rd, imm); break;
+      case Op.AUIPC: setReg(rd, pc + imm); break;
+      case Op.JAL: setReg(rd, next); next = pc + imm; break;
+      case Op.JALR: {
+        const t = (reg(rs1) + imm) & ~(<u64>1);
+        setReg(rd, next);
+        next = t;
+        break;
+      }
+      // --- branches ---
+      case Op.BEQ: if (reg(rs1) == reg(rs2)) next = pc + imm; break;
+      case Op.BNE: if (reg(rs1) != reg(rs2)) next = pc + imm; break;
+      case Op.BLT: if (<i64>reg(rs1) < <i64>reg(rs2)) next = pc + imm; break;
+      case Op.BGE: if (<i64>reg(rs1) >= <i64>reg(rs2)) next = pc + imm; break;
+      case Op.BLTU: if (reg(rs1) < reg(rs2)) next = pc + imm; break;
+      case Op.BGEU: if (reg(rs1) >= reg(rs2)) next = pc + imm; break;
+      // --- loads: fast path when the whole access is in RAM ---
+      case Op.LB: case Op.LH: case Op.LW: case Op.LD: case Op.LBU: case Op.LHU: case Op.LWU: {
+        const a = reg(rs1) + imm;
+        const off = a - RAM_BASE;
+        if (off <= fastLimit) {
+          const p = RAM + <usize>off;
+          let v: u64;
+          switch (op) {
+            case Op.LB: v = <u64>load<i8>(p); break;
+            case Op.LH: v = <u64>load<i16>(p); break;
+            case Op.LW: v = <u64>load<i32>(p); break;
+            case Op.LD: v = load<u64>(p); break;
+            case Op.LBU: v = <u64>load<u8>(p); break;
+            case Op.LHU: v = <u64>load<u16>(p); break;
+            default: v = <u64>load<u32>(p); break;
+          }
+          setReg(rd, v);
+          break;
+        }
+        let size: u8 = 8;
+        if (op == Op.LB || op == Op.LBU) size = 1;
+        else if (op == Op.LH || op == Op.LHU) size = 2;
+        else if (op == Op.LW || op == Op.LWU) size = 4;
+        const signed = op == Op.LB || op == Op.LH || op == Op.LW;
+        const r = loadSlow(a, size, signed, rd, len);
+        if (r != 0) return leave(pc, steps - 1 - traps, r);
+        break;
+      }
+      // --- stores: fast path when in RAM and the page has no flags (watch, translated code) ---
+      case Op.SB: case Op.SH: case Op.SW: case Op.SD: {
+        const a = reg(rs1) + imm;
+        const v = reg(rs2);
+        const off = a - RAM_BASE;
+        if (off <= fastLimit && load<u8>(PAGE_FLAGS + <usize>(off >> 12)) == 0) {
+          const p = RAM + <usize>off;
+          switch (op) {
+            case Op.SB: store<u8>(p, <u8>v); break;
+            case Op.SH: store<u16>(p, <u16>v); break;
+            case Op.SW: store<u32>(p, <u32>v); break;
+            default: store<u64>(p, v); break;
+          }
+          break;
+        }
+        const size: u8 = op == Op.SB ? 1 : op == Op.SH ? 2 : op == Op.SW ? 4 : 8;
+        const r = storeSlow(a, size, v, len);
+        if (r == EXIT_MMIO) return leave(pc, steps - 1 - traps, r);
+        if (r != 0) return leave(next, steps - traps, r);
+        break;
+      }
+      // --- integer register-immediate ---
+      case Op.ADDI: setReg(rd, reg(rs1) + imm); break;
+      case Op.SLTI: setReg(rd, <i64>reg(rs1) < <i64>imm ? 1 : 0); break;
+      case Op.SLTIU: setReg(rd, reg(rs1) < imm ? 1 : 0); break;
+      case Op.XORI: setReg(rd, reg(rs1) ^ imm); break;
+      case Op.ORI: setReg(rd, reg(rs1) | imm); break;
+      case Op.ANDI: setReg(rd, reg(rs1) & imm); break;
+      case Op.SLLI: setReg(rd, reg(rs1) << imm); break;
+      case Op.SRLI: setReg(rd, reg(rs1) >> imm); break;
+      case Op.SRAI: setReg(rd, <u64>(<i64>reg(rs1) >> <i64>imm)); break;
+      // --- integer register-register ---
+      case Op.ADD: setReg(rd, reg(rs1) + reg(rs2)); break;
+      case Op.SUB: setReg(rd, reg(rs1) - reg(rs2)); break;
+      case Op.SLL: setReg(rd, reg(rs1) << reg(rs2)); break;
+      case Op.SLT: setReg(rd, <i64>reg(rs1) < <i64>reg(rs2) ? 1 : 0); break;
+      case Op.SLTU: setReg(rd, reg(rs1) < reg(rs2) ? 1 : 0); break;
+      case Op.XOR: setReg(rd, reg(rs1) ^ reg(rs2)); break;
+      case Op.SRL: setReg(rd, reg(rs1) >> reg(rs2)); break;
+      case Op.SRA: setReg(rd, <u64>(<i64>reg(rs1) >> <i64>reg(rs2))); break;
+      case Op.OR: setReg(rd, reg(rs1) | reg(rs2)); break;
+      case Op.AND: setReg(rd, reg(rs1) & reg(rs2)); break;
+      // --- RV64I word forms ---
+      case Op.ADDIW: setReg(rd, sext32(reg(rs1) + imm)); break;
+      case Op.SLLIW: setReg(rd, sext32(<u64>(<u32>reg(rs1) << <u32>imm))); break;
+      case Op.SRLIW: setReg(rd, sext32(<u64>(<u32>reg(rs1) >> <u32>imm))); break;
+      case Op.SRAIW: setReg(rd, <u64>(<i64>(<i32>reg(rs1) >> <i32>imm))); break;
+      case Op.ADDW: setReg(rd, sext32(reg(rs1) + reg(rs2))); break;
+      case Op.SUBW: setReg(rd, sext32(reg(rs1) - reg(rs2))); break;
+      case Op.SLLW: setReg(rd, sext32(<u64>(<u32>reg(rs1) << <u32>reg(rs2)))); break;
+      case Op.SRLW: setReg(rd, sext32(<u64>(<u32>reg(rs1) >> <u32>reg(rs2)))); break;
+      case Op.SRAW: setReg(rd, <u64>(<i64>(<i32>reg(rs1) >> <i32>reg(rs2)))); break;
+      // --- M ---
+      case Op.MUL: setReg(rd, reg(rs1) * reg(rs2)); break;
+      case Op.MULH: setReg(rd, mulh(reg(rs1), reg(rs2))); break;
+      case Op.MULHSU: setReg(rd, mulhsu(reg(rs1), reg(rs2))); break;
+      case Op.MULHU: setReg(rd, mulhu(reg(rs1), reg(rs2))); break;
+      case Op.DIV: setReg(rd, div(reg(rs1), reg(rs2))); break;
+      case Op.DIVU: { const b = reg(rs2); setReg(rd, b == 0 ? u64.MAX_VALUE : reg(rs1) / b); break; }
+      case Op.REM: setReg(rd, rem(reg(rs1), reg(rs2))); break;
+      case Op.REMU: { const b = reg(rs2); setReg(rd, b == 0 ? reg(rs1) : reg(rs1) % b); break; }
+      case Op.MULW: setReg(rd, sext32(reg(rs1) * reg(rs2))); break;
+      case Op.DIVW: setReg(rd, divw(reg(rs1), reg(rs2))); break;
+      case Op.DIVUW: setReg(rd, divuw(reg(rs1), reg(rs2))); break;
+      case Op.REMW: setReg(rd, remw(reg(rs1), reg(rs2))); break;
+      case Op.REMUW: setReg(rd, remuw(reg(rs1), reg(rs2))); break;
+      // --- A: one hart, so an AMO is a plain read-modify-write on RAM ---
+      case Op.LR_W: case Op.LR_D: {
+        const size: u64 = op == Op.LR_W ? 4 : 8;
+        const a = reg(rs1);
+        const p = amoAddr(a, size, true);
+        if (p < 0) { pc = trapEnter(pc, <u64>(-p), a); traps++; continue; }
+        setReg(rd, size == 4 ? <u64>load<i32>(<usize>p) : load<u64>(<usize>p));
+        store<u64>(RESERVATION, a);
+        break;
+      }
+      case Op.SC_W: case Op.SC_D: {
+        const size: u64 = op == Op.SC_W ? 4 : 8;
+        const a = reg(rs1);
+        const p = amoAddr(a, size, false);
+        if (p < 0) { pc = trapEnter(pc, <u64>(-p), a); traps++; continue; }
+        const ok = load<u64>(RESERVATION) == a;
+        store<u64>(RESERVATION, u64.MAX_VALUE);
+        if (ok) {
+          const r = storeSlow(a, <u8>size, reg(rs2), len);
+          setReg(rd, 0);
+          if (r != 0) return leave(next, steps - traps, r);
+        } else {
+          setReg(rd, 1);
+        }
+        break;
+      }
+      case Op.AMOSWAP_W: case Op.AMOADD_W: case Op.AMOXOR_W: case Op.AMOAND_W: case Op.AMOOR_W:
+      case Op.AMOMIN_W: case Op.AMOMAX_W: case Op.AMOMINU_W: case Op.AMOMAXU_W: {
+        const a = reg(rs1);
+        const p = amoAddr(a, 4, false);
+        if (p < 0) { pc = trapEnter(pc, <u64>(-p), a); traps++; continue; }
+        const old = <u64>load<i32>(<usize>p);
+        const src = <u64>(<i32>reg(rs2));
+        const r = storeSlow(a, 4, amoCompute(op, old, src), len);
+        setReg(rd, old);
+        if (r != 0) return leave(next, steps - traps, r);
+        break;
+      }
+      case Op.AMOSWAP_D: case Op.AMOADD_D: case Op.AMOXOR_D: case Op.AMOAND_D: case Op.AMOOR_D:
+      case Op.AMOMIN_D: case Op.AMOMAX_D: case Op.AMOMINU_D: case Op.AMOMAXU_D: {
+        const a = reg(rs1);
+        const p = amoAddr(a, 8, false);
+        if (p < 0) { pc = trapEnter(pc, <u64>(-p), a); traps++; continue; }
+        const old = load<u64>(<usize>p);
+        const r = storeSlow(a, 8, amoCompute(op, old, reg(rs2)), len);
+        setReg(rd, old);
+        if (r != 0) return leave(next, steps - traps, r);
+        break;
+      }
+      // --- fences: one hart and a self-validating decode cache make them no-ops here ---
+      case Op.FENCE: case Op.FENCE_I: break;
+      // --- Zicsr ---
+      case Op.CSRRW: case Op.CSRRS: case Op.CSRRC: case Op.CSRRWI: case Op.CSRRSI: case Op.CSRRCI: {
+        const num = <u32>imm;
+        const isImm = op == Op.CSRRWI || op == Op.CSRRSI || op == Op.CSRRCI;
+        const src: u64 = isImm ? <u64>rs1 : reg(rs1);
+        // csrrs/csrrc with x0 (or zimm 0) only read: legal on read-only CSRs.
+        const writes = op == Op.CSRRW || op == Op.CSRRWI || rs1 != 0;
+        if (!csrAccessible(num, writes)) {
+          pc = trapEnter(pc, CAUSE_ILLEGAL, <u64>(len == 2 ? raw & 0xffff : raw));
+          traps++;
+          continue;
+        }
+        pendingRetired = <u64>(steps - 1 - traps);
+        const old = csrRead(num);
+        if (writes) {
+          let v = src;
+          if (op == Op.CSRRS || op == Op.CSRRSI) v = old | src;
+          else if (op == Op.CSRRC || op == Op.CSRRCI) v = old & ~src;
+          pendingRetired++; // the write is seen after this instruction retires
+          csrWrite(num, v);
+        }
+        pendingRetired = 0;
+        setReg(rd, old);
+        if (writes) {
+          // Enabling interrupts can make one deliverable right after this instruction.
+          irq = pendingInterrupt();
+          if (irq >= 0) {
+            steps++; // this instruction retires; the interrupt is taken before the next
+            pc = trapEnter(next, INTERRUPT | <u64>irq, 0);
+            traps++;
+            continue;
+          }
+        }
+        break;
+      }
+      // --- privileged ---
+      case Op.ECALL: {
+        if (load<u64>(CONFIG_FLAGS) & CONFIG_ECALL_EXITS) return leave(next, steps - traps, EXIT_ECALL);
+        pc = trapEnter(pc, CAUSE_ECALL_U + priv(), 0);
+        traps++;
+        continue;
+      }
+      case Op.EBREAK: pc = trapEnter(pc, CAUSE_BREAKPOINT, pc); traps++; continue;
+      case Op.MRET: {
+        if (priv() != PRIV_M) { pc = trapEnter(pc, CAUSE_ILLEGAL, <u64>(len == 2 ? raw & 0xffff : raw)); traps++; continue; }
+        next = trapReturn();
+        irq = pendingInterrupt();
+        if (irq >= 0) {
+          steps++;
+          pc = trapEnter(next, INTERRUPT | <u64>irq, 0);
+          traps++;
+          continue;
+        }
+        break;
+      }
+      case Op.WFI: {
+        if (priv() != PRIV_M && (csr(MSTATUS) & MSTATUS_TW) != 0) {
+          pc = trapEnter(pc, CAUSE_ILLEGAL, <u64>raw);
+          traps++;
+          continue;
+        }
+        // Nothing to wait for if an enabled interrupt is already pending.
+        if ((csr(MIP) & csr(MIE)) != 0) break;
+        return leave(next, steps - traps, EXIT_WFI);
+      }
+      default: {
+        // ILLEGAL, and instructions of extensions or modes this hart does not have (SRET,
+        // SFENCE.VMA without S-mode).
+        const bits = <u64>(len == 2 ? raw & 0xffff : raw);
+        const t = trapEnter(pc, CAUSE_ILLEGAL, bits);
+        if (t == NO_HANDLER) return leave(pc, steps - 1 - traps, fatal(pc, CAUSE_ILLEGAL, <u32>bits));
+        pc = t;
+        traps++;
+        continue;
+      }
+    }
+    pc = next;
+  }
+  return leave(pc, steps - traps, EXIT_BUDGET);
+}

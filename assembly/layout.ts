@@ -1,0 +1,67 @@
+// The one machine-state layout. Every byte offset that TypeScript or translated code uses is
+// defined here and exported from the core (see index.ts: `layout*` exports); nobody retypes them.
+//
+// Linear memory map (wasm addresses):
+//   0x0000_1000  hart state: x0..x31, a sink slot for writes to x0, pc, privilege, exit info
+//   0x0000_2000  CSR file: 4096 slots of 8 bytes, indexed by CSR number
+//   0x0001_0000  AssemblyScript static data (asconfig memoryBase); the stub runtime never grows it
+//   0x0010_0000  decode cache: DECODE_ENTRIES records of 16 bytes, indexed by (pc >> 1)
+//   0x0050_0000  page flags: one byte per 4 KiB page of guest RAM
+//   0x0060_0000  reserved for the translator (jump cache) and the MMU (TLB)
+//   0x0100_0000  guest RAM (guest physical RAM_BASE), followed by RAM_PAD bytes of padding
+
+export const STATE: usize = 0x1000;
+export const REGS: usize = STATE; // x0..x31, 8 bytes each
+export const REG_SINK: usize = 32 * 8; // byte offset of the slot that absorbs writes to x0
+export const PC: usize = STATE + 0x108;
+export const PRIV: usize = STATE + 0x110; // current privilege: 3 = M, 1 = S, 0 = U
+export const RESERVATION: usize = STATE + 0x118; // LR/SC reservation address, or -1 when none
+// Exit information, filled by the core before it returns an exit reason.
+export const EXIT_ADDR: usize = STATE + 0x120; // MMIO: physical address; FATAL: faulting pc
+export const EXIT_VALUE: usize = STATE + 0x128; // MMIO store: value; FATAL: instruction bits
+export const EXIT_SIZE: usize = STATE + 0x130; // u8: access size in bytes
+export const EXIT_FLAGS: usize = STATE + 0x131; // u8: MMIO_STORE | MMIO_SIGNED
+export const EXIT_RD: usize = STATE + 0x132; // u16: destination register byte offset (MMIO load)
+export const EXIT_LEN: usize = STATE + 0x134; // u8: length of the instruction that exited
+export const EXIT_CAUSE: usize = STATE + 0x138; // FATAL: mcause of the unhandled trap
+// Board configuration written by the host before run().
+export const RAM_SIZE: usize = STATE + 0x140; // bytes of guest RAM
+export const CONFIG_FLAGS: usize = STATE + 0x148; // CONFIG_* bits
+
+export const MMIO_STORE: u8 = 1;
+export const MMIO_SIGNED: u8 = 2;
+
+// The supervisor handles ECALLs itself (SBI) instead of delivering them to the guest's mtvec.
+export const CONFIG_ECALL_EXITS: u64 = 1;
+
+export const CSRS: usize = 0x2000; // 4096 * 8 bytes
+
+export const DECODE_CACHE: usize = 0x10_0000;
+// 256 Ki entries x 16 bytes = 4 MiB: large enough that a kernel's hot code rarely collides.
+export const DECODE_ENTRIES: u32 = 1 << 18;
+// A decoded instruction record (libriscv's DecoderData, widened for pre-scaled register offsets).
+export const D_RAW: usize = 0; // u32: the instruction bits this record was decoded from (the tag)
+export const D_IMM: usize = 4; // i32: sign-extended immediate (CSR number for CSR ops)
+export const D_RD: usize = 8; // u16: rd * 8, or REG_SINK when rd is x0
+export const D_RS1: usize = 10; // u16: rs1 * 8 (CSR immediate forms: the 5-bit zimm itself)
+export const D_RS2: usize = 12; // u16: rs2 * 8
+export const D_OP: usize = 14; // u8: Op id (0 = illegal)
+export const D_LEN: usize = 15; // u8: 2 or 4
+
+export const PAGE_FLAGS: usize = 0x50_0000;
+export const PAGE_WATCH: u8 = 1; // a store exits to the host after completing (HTIF tohost)
+export const PAGE_CODE: u8 = 2; // translated code lives here: stores invalidate it
+
+export const RAM: usize = 0x100_0000;
+export const RAM_BASE: u64 = 0x8000_0000;
+export const RAM_PAD: usize = 16; // lets a 4-byte fetch at the last halfword of RAM stay in bounds
+export const RAM_MAX: u64 = 0xC000_0000; // 3 GiB; keeps RAM + the fixed area under wasm32's 4 GiB
+
+// Exit reasons returned by run().
+export const EXIT_BUDGET: i32 = 0; // the instruction budget is spent
+export const EXIT_MMIO: i32 = 1; // a load or store outside RAM: the host performs it, then mmioDone()
+export const EXIT_ECALL: i32 = 2; // ECALL with CONFIG_ECALL_EXITS: the host answers, pc is past it
+export const EXIT_WFI: i32 = 3; // WFI retired: the host waits for an interrupt
+export const EXIT_WATCH: i32 = 4; // a store to a PAGE_WATCH page completed
+export const EXIT_FATAL: i32 = 5; // a trap the guest cannot handle (EXIT_ADDR/VALUE/CAUSE say which)
+export const EXIT_CODE_WRITE: i32 = 6; // a store hit a PAGE_CODE page (translator invalidation)

@@ -1,0 +1,69 @@
+// The virt-compatible board: which device sits at which address (QEMU virt's map, so guests built
+// for it run unchanged) and how their interrupt lines reach the hart.
+import { Bus } from './bus.ts';
+import { Finisher } from './devices/finisher.ts';
+import { Uart16550 } from './devices/uart16550.ts';
+import { Clint } from './devices/clint.ts';
+import { Plic } from './devices/plic.ts';
+import { Htif } from './devices/htif.ts';
+
+export const FINISHER_BASE = 0x0010_0000;
+export const CLINT_BASE = 0x0200_0000;
+export const PLIC_BASE = 0x0c00_0000;
+export const UART_BASE = 0x1000_0000;
+export const UART_IRQ = 10; // the UART's PLIC source on virt
+
+// mip bits driven by devices.
+export const MIP_MSIP = 1n << 3n;
+export const MIP_MTIP = 1n << 7n;
+export const MIP_SEIP = 1n << 9n;
+export const MIP_MEIP = 1n << 11n;
+
+/** What the board needs from the machine it is part of. */
+export interface BoardEvents {
+  output(byte: number): void;
+  exit(code: number): void;
+  setInterrupt(mask: bigint, on: boolean): void;
+  clock(): bigint;
+}
+
+export class Board {
+  readonly bus = new Bus();
+  readonly finisher: Finisher;
+  readonly uart: Uart16550;
+  readonly clint: Clint;
+  readonly plic: Plic;
+  readonly htif: Htif;
+
+  constructor(
+    events: BoardEvents,
+    readRam: (addr: bigint, len: number) => Uint8Array,
+    write64: (addr: bigint, v: bigint) => void,
+  ) {
+    this.finisher = new Finisher({ onExit: events.exit, onReset: () => events.exit(0) });
+    this.plic = new Plic({
+      setExternalPending: (context, level) => {
+        if (context === 0) events.setInterrupt(MIP_MEIP, level);
+        else if (context === 1) events.setInterrupt(MIP_SEIP, level);
+      },
+    });
+    this.uart = new Uart16550({
+      onOutput: events.output,
+      onInterrupt: (level) => this.plic.setSource(UART_IRQ, level),
+    });
+    this.clint = new Clint({
+      clock: events.clock,
+      setTimerPending: (_hart, level) => events.setInterrupt(MIP_MTIP, level),
+      setSoftwarePending: (_hart, level) => events.setInterrupt(MIP_MSIP, level),
+    });
+    this.htif = new Htif({
+      memory: { read: readRam, write64 },
+      onOutput: events.output,
+      onExit: events.exit,
+    });
+    this.bus.map(FINISHER_BASE, this.finisher);
+    this.bus.map(CLINT_BASE, this.clint);
+    this.bus.map(PLIC_BASE, this.plic);
+    this.bus.map(UART_BASE, this.uart);
+  }
+}

@@ -1,0 +1,370 @@
+// The supervisor's view of one virtual machine: a core (hart state + RAM), the board's devices on
+// a bus, and the run loop that turns the core's exits into device accesses, traps and halts.
+import { Core, EXIT, MMIO_STORE, PAGE_WATCH } from '../core/core.ts';
+import { WasmvisorError } from '../errors.ts';
+import { parseElf, type ElfImage } from '../loader/elf.ts';
+import { Board, type BoardEvents } from '../machine/board.ts';
+import { disassemble } from '../isa/disasm.ts';
+import { SLICE_INSNS, MAX_HOST_WAIT_MS, YIELD_EVERY_MS, DEFAULT_RAM_BYTES, MTIME_HZ } from './tuning.ts';
+import { causeName } from './causes.ts';
+
+export type EngineName = 'interp' | 'jit';
+
+export interface MachineOptions {
+  /** Bytes of guest RAM at 0x8000_0000 (default 128 MiB). */
+  memory?: number;
+  /** Execution engine (only `interp` exists so far). */
+  engine?: EngineName;
+}
+
+/** Why a run ended. */
+export type ExitReason =
+  | 'exit' // the guest asked to stop (test finisher, HTIF)
+  | 'max-insns' // the instruction limit was reached
+  | 'budget' // runFor() spent its budget; the guest can continue
+  | 'fatal' // a trap the guest cannot handle
+  | 'deadlock'; // WFI with no interrupt that could ever wake the hart
+
+export interface RunResult {
+  exitReason: ExitReason;
+  /** The guest's exit code (0 = pass) for 'exit'; 124 for 'max-insns'; 125 for 'fatal'/'deadlock'. */
+  exitCode: number;
+  /** Instructions retired by the guest since reset. */
+  instret: bigint;
+  /** Wall time spent running the guest in this call, excluding start-up. */
+  seconds: number;
+  /** For 'fatal' and 'deadlock': one line saying what happened. */
+  message?: string;
+}
+
+export interface RunOptions {
+  /** Stop with exit code 124 once the guest has retired this many instructions. */
+  maxInsns?: bigint;
+  /** Called before each instruction with (pc, disassembly): slow, for debugging. */
+  trace?: (pc: bigint, text: string) => void;
+}
+
+type OutputListener = (bytes: Uint8Array) => void;
+
+export const EXIT_CODE_MAX_INSNS = 124;
+export const EXIT_CODE_GUEST_CRASH = 125;
+
+export class Machine {
+  readonly engine: EngineName;
+  readonly ramSize: number;
+  private outputListeners: OutputListener[] = [];
+  private pendingOutput: number[] = [];
+  private halted: { code: number } | undefined;
+  private tohost: bigint | undefined;
+  private readonly clockStart = performance.now();
+  private image: ElfImage | undefined;
+
+  private constructor(
+    readonly core: Core,
+    readonly board: Board,
+    opts: Required<MachineOptions>,
+  ) {
+    this.engine = opts.engine;
+    this.ramSize = opts.memory;
+  }
+
+  static async create(options: MachineOptions = {}): Promise<Machine> {
+    const opts: Required<MachineOptions> = {
+      memory: options.memory ?? DEFAULT_RAM_BYTES,
+      engine: options.engine ?? 'interp',
+    };
+    if (opts.engine !== 'interp') {
+      throw new WasmvisorError(`engine '${opts.engine}' is not available yet (use --engine interp)`);
+    }
+    if (!Number.isInteger(opts.memory) || opts.memory < 1 << 20 || BigInt(opts.memory) > 0x4000_0000n * 3n) {
+      throw new WasmvisorError(`memory size ${opts.memory} is out of range (1 MiB to 3 GiB)`);
+    }
+    let machine: Machine | undefined;
+    const clock = () => machine!.mtime();
+    const core = await Core.create(opts.memory, clock);
+    const events: BoardEvents = {
+      output: (byte) => machine!.pendingOutput.push(byte),
+      exit: (code) => (machine!.halted ??= { code }),
+      setInterrupt: (mask, on) => core.fn.setInterruptPending(mask, on ? 1 : 0),
+      clock,
+    };
+    const board = new Board(events, (addr, len) => machine!.readMemory(addr, len), (addr, v) =>
+      machine!.writeMemory(addr, bigintBytes(v)),
+    );
+    machine = new Machine(core, board, opts);
+    core.fn.reset(core.layout.ramBase, BigInt(opts.memory), 0n);
+    return machine;
+  }
+
+  /** The CLINT's time base (10 MHz ticks since the machine was created). */
+  mtime(): bigint {
+    return BigInt(Math.floor((performance.now() - this.clockStart) * (MTIME_HZ / 1000)));
+  }
+
+  // --- embedding API: program loading, state access, console ---
+
+  /** Loads an ELF into RAM and points the hart at its entry. Throws WasmvisorError on bad input. */
+  loadElf(bytes: Uint8Array, fileName = 'guest'): ElfImage {
+    const image = parseElf(bytes, fileName);
+    const base = this.core.layout.ramBase;
+    const top = base + BigInt(this.ramSize);
+    for (const seg of image.segments) {
+      if (seg.paddr < base || seg.paddr + seg.memsz > top) {
+        throw new WasmvisorError(
+          `${fileName}: segment at 0x${seg.paddr.toString(16)}-0x${(seg.paddr + seg.memsz).toString(16)} ` +
+            `is outside RAM (0x${base.toString(16)}-0x${top.toString(16)})`,
+        );
+      }
+    }
+    for (const seg of image.segments) {
+      const off = this.core.layout.ram + Number(seg.paddr - base);
+      this.core.u8.fill(0, off, off + Number(seg.memsz));
+      this.core.u8.set(seg.data, off);
+    }
+    this.core.pc = image.entry;
+    this.image = image;
+    // HTIF: a store to tohost leaves the core, so the host sees it at once.
+    this.tohost = image.symbols.get('tohost');
+    if (this.tohost !== undefined && this.inRam(this.tohost, 8)) {
+      this.core.u8[this.core.layout.pageFlags + Number((this.tohost - base) >> 12n)] |= PAGE_WATCH;
+    } else {
+      this.tohost = undefined;
+    }
+    return image;
+  }
+
+  /** The symbol table of the loaded ELF. */
+  symbol(name: string): bigint | undefined {
+    return this.image?.symbols.get(name);
+  }
+
+  get pc(): bigint {
+    return this.core.pc;
+  }
+  set pc(v: bigint) {
+    this.core.pc = v;
+  }
+  getReg(i: number): bigint {
+    return this.core.reg(i);
+  }
+  setReg(i: number, v: bigint): void {
+    this.core.setReg(i, v);
+  }
+  readCsr(num: number): bigint {
+    return this.core.fn.readCsr(num);
+  }
+  get instret(): bigint {
+    return this.core.fn.readCsr(0xb02);
+  }
+
+  /** Copies guest RAM out (physical addresses). */
+  readMemory(addr: bigint, length: number): Uint8Array {
+    const off = this.ramOffset(addr, length);
+    return this.core.u8.slice(off, off + length);
+  }
+
+  /** Copies bytes into guest RAM (physical addresses). */
+  writeMemory(addr: bigint, bytes: Uint8Array): void {
+    const off = this.ramOffset(addr, bytes.length);
+    this.core.u8.set(bytes, off);
+  }
+
+  /** Listens to the guest's console output (UART and HTIF), in order, as byte chunks. */
+  onOutput(listener: OutputListener): () => void {
+    this.outputListeners.push(listener);
+    return () => (this.outputListeners = this.outputListeners.filter((l) => l !== listener));
+  }
+
+  /** Queues console input for the guest (UART receive). */
+  pushInput(bytes: Uint8Array): void {
+    this.board.uart.pushInput(bytes);
+  }
+
+  // --- running ---
+
+  /**
+   * Runs until the guest exits, crashes or reaches `maxInsns`. Yields to the event loop now and
+   * then, so console input and timers keep flowing while a guest runs.
+   */
+  async run(options: RunOptions = {}): Promise<RunResult> {
+    const start = performance.now();
+    let lastYield = start;
+    for (;;) {
+      const result = this.runSlice(options, start);
+      if (typeof result === 'object') return result;
+      const now = performance.now();
+      if (result !== undefined || now - lastYield > YIELD_EVERY_MS) {
+        // WFI sleeps on the event loop (no host CPU spent); otherwise just let input in.
+        this.flushOutput();
+        await new Promise((resolve) => setTimeout(resolve, result ?? 0));
+        lastYield = performance.now();
+      }
+    }
+  }
+
+  /**
+   * Runs about `insns` more instructions synchronously (fewer if the guest stops first); the
+   * result's exitReason is 'budget' when the guest could go on. WFI waits are busy waits here.
+   */
+  runFor(insns: bigint, options: RunOptions = {}): RunResult {
+    const start = performance.now();
+    const stopAt = this.instret + insns;
+    const limit = options.maxInsns !== undefined && options.maxInsns < stopAt ? options.maxInsns : stopAt;
+    for (;;) {
+      const result = this.runSlice({ ...options, maxInsns: limit }, start);
+      if (typeof result === 'number') {
+        const until = performance.now() + result;
+        while (performance.now() < until) {
+          /* busy wait: this call is synchronous by contract */
+        }
+      } else if (result) {
+        if (result.exitReason === 'max-insns' && limit === stopAt && options.maxInsns !== stopAt) {
+          return { ...result, exitReason: 'budget', exitCode: 0, message: undefined };
+        }
+        return result;
+      }
+    }
+  }
+
+  private finish(start: number, exitReason: ExitReason, exitCode: number, message?: string): RunResult {
+    this.flushOutput();
+    return { exitReason, exitCode, instret: this.instret, seconds: (performance.now() - start) / 1000, message };
+  }
+
+  /**
+   * One call into the core and the handling of its exit: a RunResult when the run is over, a
+   * number of milliseconds when the hart waits for an interrupt, else undefined.
+   */
+  private runSlice(options: RunOptions, start: number): RunResult | number | undefined {
+    if (this.halted) return this.finish(start, 'exit', this.halted.code);
+    this.board.clint.update();
+    let budget = SLICE_INSNS;
+    if (options.maxInsns !== undefined) {
+      const left = options.maxInsns - this.instret;
+      if (left <= 0n) {
+        return this.finish(
+          start,
+          'max-insns',
+          EXIT_CODE_MAX_INSNS,
+          `stopped after ${this.instret} instructions (--max-insns)`,
+        );
+      }
+      if (left < BigInt(budget)) budget = Number(left);
+    }
+    if (options.trace) {
+      budget = 1;
+      const pc = this.core.pc;
+      options.trace(pc, this.disassembleAt(pc));
+    }
+    const reason = this.core.fn.run(budget);
+    switch (reason) {
+      case EXIT.BUDGET:
+        return undefined;
+      case EXIT.MMIO:
+        this.handleMmio();
+        return undefined;
+      case EXIT.WATCH:
+        this.handleToHost();
+        return undefined;
+      case EXIT.WFI:
+        return this.handleWfi(start);
+      case EXIT.FATAL:
+        return this.finish(start, 'fatal', EXIT_CODE_GUEST_CRASH, this.describeFatal());
+      default:
+        throw new Error(`core returned unknown exit reason ${reason}`);
+    }
+  }
+
+  private handleMmio(): void {
+    const { dv, layout, fn } = this.core;
+    const addr = dv.getBigUint64(layout.exitAddr, true);
+    const size = dv.getUint8(layout.exitSize) as 1 | 2 | 4 | 8;
+    const isStore = (dv.getUint8(layout.exitFlags) & MMIO_STORE) !== 0;
+    const hit = addr < 0x1_0000_0000n ? this.board.bus.find(Number(addr)) : undefined;
+    if (!hit || hit.offset + size > hit.device.size) {
+      fn.mmioFault();
+      return;
+    }
+    if (isStore) {
+      hit.device.write(hit.offset, size, dv.getBigUint64(layout.exitValue, true));
+      fn.mmioDone(0n);
+    } else {
+      fn.mmioDone(hit.device.read(hit.offset, size));
+    }
+  }
+
+  private handleToHost(): void {
+    if (this.tohost === undefined) return;
+    const value = this.core.dv.getBigUint64(this.core.layout.ram + Number(this.tohost - this.core.layout.ramBase), true);
+    if (value !== 0n) this.board.htif.onToHost(value);
+  }
+
+  /** WFI: how long to sleep until the timer deadline, or a report that nothing can wake the hart. */
+  private handleWfi(start: number): RunResult | number {
+    const mie = this.core.fn.readCsr(0x304);
+    const deadline = this.board.clint.nextDeadline(0);
+    const timerArmed = (mie & (1n << 7n)) !== 0n && deadline !== undefined;
+    const externalArmed = (mie & (1n << 11n)) !== 0n;
+    if (!timerArmed && !externalArmed) {
+      return this.finish(
+        start,
+        'deadlock',
+        EXIT_CODE_GUEST_CRASH,
+        `guest waits (wfi before pc 0x${this.core.pc.toString(16)}) for an interrupt that can never come`,
+      );
+    }
+    if (!timerArmed) return MAX_HOST_WAIT_MS;
+    const ticks = deadline! - this.mtime();
+    return ticks > 0n ? Math.min(Number(ticks) / (MTIME_HZ / 1000), MAX_HOST_WAIT_MS) : 0;
+  }
+
+  private describeFatal(): string {
+    const { dv, layout, fn } = this.core;
+    const pc = dv.getBigUint64(layout.exitAddr, true);
+    const bits = Number(dv.getBigUint64(layout.exitValue, true));
+    const cause = dv.getBigUint64(layout.exitCause, true);
+    const mtvec = fn.readCsr(0x305);
+    let msg =
+      `guest has no usable trap handler: ${causeName(cause)} at pc 0x${pc.toString(16)}` +
+      (cause === 2n ? ` (instruction 0x${bits.toString(16).padStart(bits > 0xffff ? 8 : 4, '0')})` : '') +
+      ` with mtvec 0x${mtvec.toString(16)}`;
+    const prevCause = fn.readCsr(0x342);
+    const prevPc = fn.readCsr(0x341);
+    if (prevCause !== 0n || prevPc !== 0n) {
+      msg += `; the trap before it: ${causeName(prevCause)} at pc 0x${prevPc.toString(16)}, mtval 0x${fn.readCsr(0x343).toString(16)}`;
+    }
+    return msg;
+  }
+
+  /** Disassembles the instruction at a RAM address (for --trace and reports). */
+  disassembleAt(pc: bigint): string {
+    if (!this.inRam(pc, 2)) return '(outside RAM)';
+    const off = this.core.layout.ram + Number(pc - this.core.layout.ramBase);
+    return disassemble(this.core.dv.getUint32(off, true), pc);
+  }
+
+  private flushOutput(): void {
+    if (this.pendingOutput.length === 0) return;
+    const bytes = Uint8Array.from(this.pendingOutput);
+    this.pendingOutput = [];
+    for (const l of this.outputListeners) l(bytes);
+  }
+
+  private inRam(addr: bigint, length: number): boolean {
+    const base = this.core.layout.ramBase;
+    return addr >= base && addr + BigInt(length) <= base + BigInt(this.ramSize);
+  }
+
+  private ramOffset(addr: bigint, length: number): number {
+    if (!this.inRam(addr, length)) {
+      throw new WasmvisorError(`address range 0x${addr.toString(16)}+${length} is outside guest RAM`);
+    }
+    return this.core.layout.ram + Number(addr - this.core.layout.ramBase);
+  }
+}
+
+function bigintBytes(v: bigint): Uint8Array {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, v), true);
+  return b;
+}

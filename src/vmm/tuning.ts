@@ -1,0 +1,20 @@
+// Tuning constants of the supervisor, each with the reason for its value.
+
+/** Default guest RAM: QEMU virt's default, enough for the bench guests and small kernels. */
+export const DEFAULT_RAM_BYTES = 128 * 1024 * 1024;
+
+/**
+ * Instructions per call into the core. A call and its return cost well under a microsecond, so
+ * 256 Ki instructions (about 1-2 ms of guest time) make that overhead vanish, while keeping the
+ * timer and console responsive and letting V8 swap in optimized code between calls.
+ */
+export const SLICE_INSNS = 1 << 18;
+
+/** How often a running guest yields to the host's event loop (console input, other guests). */
+export const YIELD_EVERY_MS = 20;
+
+/** Longest single sleep while the guest waits in WFI; long waits are taken in steps of this. */
+export const MAX_HOST_WAIT_MS = 50;
+
+/** CLINT mtime frequency: QEMU virt's 10 MHz, which guests built for it assume. */
+export const MTIME_HZ = 10_000_000;
