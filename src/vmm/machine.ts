@@ -2,7 +2,7 @@
 // a bus, and the run loop that turns the core's exits into device accesses, traps and halts.
 import { Core, EXIT, MMIO_STORE, PAGE_WATCH } from '../core/core.ts';
 import { WasmvisorError } from '../errors.ts';
-import { parseElf, type ElfImage } from '../loader/elf.ts';
+import { loadSegmentsCheck, parseElf, type ElfImage } from '../loader/elf.ts';
 import { Board, type BoardEvents } from '../machine/board.ts';
 import { disassemble } from '../isa/disasm.ts';
 import { SLICE_INSNS, MAX_HOST_WAIT_MS, YIELD_EVERY_MS, DEFAULT_RAM_BYTES, MTIME_HZ } from './tuning.ts';
@@ -80,8 +80,9 @@ export class Machine {
       throw new WasmvisorError(`memory size ${opts.memory} is out of range (1 MiB to 3 GiB)`);
     }
     let machine: Machine | undefined;
-    const clock = () => machine!.mtime();
-    const core = await Core.create(opts.memory, clock);
+    const clock = () => machine!.hostTicks();
+    // The guest's time is the CLINT's mtime (which the guest may also write).
+    const core = await Core.create(opts.memory, () => machine!.board.clint.mtime());
     const events: BoardEvents = {
       output: (byte) => machine!.pendingOutput.push(byte),
       exit: (code) => (machine!.halted ??= { code }),
@@ -96,8 +97,8 @@ export class Machine {
     return machine;
   }
 
-  /** The CLINT's time base (10 MHz ticks since the machine was created). */
-  mtime(): bigint {
+  /** The CLINT's time base: 10 MHz ticks of host time since the machine was created. */
+  hostTicks(): bigint {
     return BigInt(Math.floor((performance.now() - this.clockStart) * (MTIME_HZ / 1000)));
   }
 
@@ -107,15 +108,7 @@ export class Machine {
   loadElf(bytes: Uint8Array, fileName = 'guest'): ElfImage {
     const image = parseElf(bytes, fileName);
     const base = this.core.layout.ramBase;
-    const top = base + BigInt(this.ramSize);
-    for (const seg of image.segments) {
-      if (seg.paddr < base || seg.paddr + seg.memsz > top) {
-        throw new WasmvisorError(
-          `${fileName}: segment at 0x${seg.paddr.toString(16)}-0x${(seg.paddr + seg.memsz).toString(16)} ` +
-            `is outside RAM (0x${base.toString(16)}-0x${top.toString(16)})`,
-        );
-      }
-    }
+    loadSegmentsCheck(image, base, this.ramSize, fileName);
     for (const seg of image.segments) {
       const off = this.core.layout.ram + Number(seg.paddr - base);
       this.core.u8.fill(0, off, off + Number(seg.memsz));
@@ -124,6 +117,7 @@ export class Machine {
     this.core.pc = image.entry;
     this.image = image;
     // HTIF: a store to tohost leaves the core, so the host sees it at once.
+    this.board.htif.setSymbols(image.symbols);
     this.tohost = image.symbols.get('tohost');
     if (this.tohost !== undefined && this.inRam(this.tohost, 8)) {
       this.core.u8[this.core.layout.pageFlags + Number((this.tohost - base) >> 12n)] |= PAGE_WATCH;
@@ -297,6 +291,7 @@ export class Machine {
     if (this.tohost === undefined) return;
     const value = this.core.dv.getBigUint64(this.core.layout.ram + Number(this.tohost - this.core.layout.ramBase), true);
     if (value !== 0n) this.board.htif.onToHost(value);
+    this.board.htif.poll(); // delivers a queued reply once the guest has read fromhost
   }
 
   /** WFI: how long to sleep until the timer deadline, or a report that nothing can wake the hart. */
@@ -314,7 +309,7 @@ export class Machine {
       );
     }
     if (!timerArmed) return MAX_HOST_WAIT_MS;
-    const ticks = deadline! - this.mtime();
+    const ticks = deadline! - this.hostTicks();
     return ticks > 0n ? Math.min(Number(ticks) / (MTIME_HZ / 1000), MAX_HOST_WAIT_MS) : 0;
   }
 
