@@ -75,7 +75,9 @@ async function main() {
   for (const engine of engines) {
     const good = rows.filter((r) => r.engine === engine && r.ok);
     const geo = Math.exp(good.reduce((s, r) => s + Math.log(r.mips), 0) / Math.max(good.length, 1));
-    process.stdout.write(`${'geomean'.padEnd(16)} ${engine.padEnd(7)} ${''.padStart(14)} ${''.padStart(9)} ${geo.toFixed(1).padStart(9)}\n`);
+    process.stdout.write(
+      `${'geomean'.padEnd(16)} ${engine.padEnd(7)} ${''.padStart(14)} ${''.padStart(9)} ${geo.toFixed(1).padStart(9)}\n`,
+    );
   }
   if (rows.some((r) => !r.ok)) process.exitCode = 1;
 }
@@ -86,6 +88,8 @@ function formatRow(r: Row): string {
 }
 
 if (process.argv[1]?.endsWith('bench/run.ts')) {
-  process.stdout.write(`${'workload'.padEnd(16)} ${'engine'.padEnd(7)} ${'instructions'.padStart(14)} ${'seconds'.padStart(9)} ${'MIPS'.padStart(9)}\n`);
+  process.stdout.write(
+    `${'workload'.padEnd(16)} ${'engine'.padEnd(7)} ${'instructions'.padStart(14)} ${'seconds'.padStart(9)} ${'MIPS'.padStart(9)}\n`,
+  );
   await main();
 }

@@ -43,14 +43,17 @@ async function runCommand(argv: string[]): Promise<number> {
   if (engine !== 'interp' && engine !== 'jit') {
     throw new WasmvisorError(`unknown engine '${engine}' (expected interp or jit)`, 2);
   }
-  const maxInsns = values['max-insns'] !== undefined ? parseCount(values['max-insns'], '--max-insns') : undefined;
+  const maxInsns =
+    values['max-insns'] !== undefined ? parseCount(values['max-insns'], '--max-insns') : undefined;
   const memory = parseSize(values.memory as string);
 
   let bytes: Uint8Array;
   try {
     bytes = await readFile(file);
   } catch (e) {
-    throw new WasmvisorError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new WasmvisorError(
+      `${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
 
   const machine = await createMachine({ engine: engine as EngineName, memory });

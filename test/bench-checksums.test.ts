@@ -5,7 +5,10 @@ import { describe, expect, test } from 'vitest';
 import { ENGINES, runGuest } from './helpers/engines.ts';
 
 const dir = new URL('../bench/guests/', import.meta.url);
-const expected = JSON.parse(readFileSync(new URL('expected.json', dir), 'utf8')) as Record<string, Record<string, string>>;
+const expected = JSON.parse(readFileSync(new URL('expected.json', dir), 'utf8')) as Record<
+  string,
+  Record<string, string>
+>;
 const workloads = readdirSync(dir)
   .filter((f) => f.endsWith('.elf'))
   .map((f) => f.slice(0, -4))

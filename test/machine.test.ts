@@ -78,7 +78,10 @@ describe.each(ENGINES)('embedding API on $name', ({ engine }) => {
   test('console output arrives as events', async () => {
     const vm = await createMachine({ engine, memory: 1 << 20 });
     // li t0,0x10000000; li t1,'A'; sb t1,0(t0); then exit through the finisher
-    vm.writeMemory(RAM, code(0x100002b7, 0x04100313, 0x00628023, LUI_T0_0x100, LUI_T1_5, ADDI_T1_T1_0x555, SW_T1_0_T0));
+    vm.writeMemory(
+      RAM,
+      code(0x100002b7, 0x04100313, 0x00628023, LUI_T0_0x100, LUI_T1_5, ADDI_T1_T1_0x555, SW_T1_0_T0),
+    );
     vm.pc = RAM;
     const out: number[] = [];
     vm.onOutput((b) => out.push(...b));

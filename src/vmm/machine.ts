@@ -89,8 +89,10 @@ export class Machine {
       setInterrupt: (mask, on) => core.fn.setInterruptPending(mask, on ? 1 : 0),
       clock,
     };
-    const board = new Board(events, (addr, len) => machine!.readMemory(addr, len), (addr, v) =>
-      machine!.writeMemory(addr, bigintBytes(v)),
+    const board = new Board(
+      events,
+      (addr, len) => machine!.readMemory(addr, len),
+      (addr, v) => machine!.writeMemory(addr, bigintBytes(v)),
     );
     machine = new Machine(core, board, opts);
     core.fn.reset(core.layout.ramBase, BigInt(opts.memory), 0n);
@@ -222,7 +224,13 @@ export class Machine {
 
   private finish(start: number, exitReason: ExitReason, exitCode: number, message?: string): RunResult {
     this.flushOutput();
-    return { exitReason, exitCode, instret: this.instret, seconds: (performance.now() - start) / 1000, message };
+    return {
+      exitReason,
+      exitCode,
+      instret: this.instret,
+      seconds: (performance.now() - start) / 1000,
+      message,
+    };
   }
 
   /**
@@ -289,7 +297,10 @@ export class Machine {
 
   private handleToHost(): void {
     if (this.tohost === undefined) return;
-    const value = this.core.dv.getBigUint64(this.core.layout.ram + Number(this.tohost - this.core.layout.ramBase), true);
+    const value = this.core.dv.getBigUint64(
+      this.core.layout.ram + Number(this.tohost - this.core.layout.ramBase),
+      true,
+    );
     if (value !== 0n) this.board.htif.onToHost(value);
     this.board.htif.poll(); // delivers a queued reply once the guest has read fromhost
   }

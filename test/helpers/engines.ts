@@ -13,7 +13,11 @@ export interface GuestRun {
 export async function runGuest(
   path: string | URL,
   engine: EngineName,
-  opts: { maxInsns?: bigint; memory?: number; before?: (vm: Awaited<ReturnType<typeof createMachine>>) => void } = {},
+  opts: {
+    maxInsns?: bigint;
+    memory?: number;
+    before?: (vm: Awaited<ReturnType<typeof createMachine>>) => void;
+  } = {},
 ): Promise<GuestRun> {
   const bytes = await readFile(path);
   const vm = await createMachine({ engine, memory: opts.memory });
