@@ -6,7 +6,7 @@ import {
   trapEnter,
 } from './csr';
 
-export { run } from './interp';
+export { run, execOp } from './interp';
 export { decodeOne } from './decode';
 
 export const layoutRegs: usize = L.REGS;
@@ -30,6 +30,22 @@ export const layoutRamBase: u64 = L.RAM_BASE;
 export const layoutRamPad: usize = L.RAM_PAD;
 export const layoutRamMax: u64 = L.RAM_MAX;
 export const layoutStateEnd: usize = L.CSRS + 4096 * 8;
+export const layoutRegSink: usize = L.REG_SINK;
+export const layoutDRaw: usize = L.D_RAW;
+export const layoutDImm: usize = L.D_IMM;
+export const layoutDRd: usize = L.D_RD;
+export const layoutDRs1: usize = L.D_RS1;
+export const layoutDRs2: usize = L.D_RS2;
+export const layoutDOp: usize = L.D_OP;
+export const layoutDLen: usize = L.D_LEN;
+export const layoutHotThreshold: usize = L.HOT_THRESHOLD;
+export const layoutInstretLimit: usize = L.INSTRET_LIMIT;
+export const layoutJumpCache: usize = L.JUMP_CACHE;
+export const layoutJumpEntries: u32 = L.JUMP_ENTRIES;
+export const layoutHotCounters: usize = L.HOT_COUNTERS;
+export const layoutHotEntries: u32 = L.HOT_ENTRIES;
+export const layoutCodeLines: usize = L.CODE_LINES;
+export const layoutCodeLineShift: u64 = L.CODE_LINE_SHIFT;
 
 export const EXIT_BUDGET = L.EXIT_BUDGET;
 export const EXIT_MMIO = L.EXIT_MMIO;
@@ -38,6 +54,9 @@ export const EXIT_WFI = L.EXIT_WFI;
 export const EXIT_WATCH = L.EXIT_WATCH;
 export const EXIT_FATAL = L.EXIT_FATAL;
 export const EXIT_CODE_WRITE = L.EXIT_CODE_WRITE;
+export const EXIT_HOT = L.EXIT_HOT;
+export const EXIT_CONTINUE = L.EXIT_CONTINUE;
+export const CONFIG_JIT = L.CONFIG_JIT;
 export const MMIO_STORE = L.MMIO_STORE;
 export const MMIO_SIGNED = L.MMIO_SIGNED;
 export const PAGE_WATCH = L.PAGE_WATCH;

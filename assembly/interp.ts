@@ -7,7 +7,8 @@ import {
   CONFIG_ECALL_EXITS, CONFIG_FLAGS, D_IMM, D_LEN, D_OP, D_RAW, D_RD, D_RS1, D_RS2, DECODE_CACHE, DECODE_ENTRIES,
   EXIT_ADDR, EXIT_BUDGET, EXIT_CAUSE, EXIT_CODE_WRITE, EXIT_ECALL, EXIT_FATAL, EXIT_FLAGS, EXIT_LEN, EXIT_MMIO,
   EXIT_RD, EXIT_SIZE, EXIT_VALUE, EXIT_WATCH, EXIT_WFI, MMIO_SIGNED, MMIO_STORE, PAGE_CODE, PAGE_FLAGS,
-  PAGE_WATCH, PC, RAM, RAM_BASE, RAM_SIZE, REGS, RESERVATION,
+  PAGE_WATCH, PC, RAM, RAM_BASE, RAM_SIZE, REGS, RESERVATION, CODE_LINES, CODE_LINE_SHIFT, CONFIG_JIT,
+  EXIT_CONTINUE, EXIT_HOT, HOT_COUNTERS, HOT_ENTRIES, HOT_THRESHOLD, INSTRET_LIMIT, JUMP_CACHE, JUMP_ENTRIES,
 } from './layout';
 import {
   CAUSE_BREAKPOINT, CAUSE_ECALL_U, CAUSE_FETCH_ACCESS, CAUSE_ILLEGAL, CAUSE_LOAD_ACCESS, CAUSE_LOAD_MISALIGNED,
@@ -72,7 +73,7 @@ function storeSlow(addr: u64, size: u8, v: u64, len: u8): i32 {
       store<u64>(EXIT_ADDR, addr);
       return EXIT_WATCH;
     }
-    if (flags & PAGE_CODE) {
+    if ((flags & PAGE_CODE) != 0 && touchesCode(off, size)) {
       store<u64>(EXIT_ADDR, addr);
       store<u8>(EXIT_SIZE, size);
       return EXIT_CODE_WRITE;
@@ -80,6 +81,16 @@ function storeSlow(addr: u64, size: u8, v: u64, len: u8): i32 {
     return 0;
   }
   return exitMmio(addr, size, MMIO_STORE, 0, v, len);
+}
+
+// Whether RAM bytes [off, off + size) share a code line with translated code.
+function touchesCode(off: u64, size: u8): bool {
+  const first = off >> CODE_LINE_SHIFT;
+  const last = (off + size - 1) >> CODE_LINE_SHIFT;
+  for (let line = first; line <= last; line++) {
+    if ((load<u8>(CODE_LINES + <usize>(line >> 3)) >> <u8>(line & 7)) & 1) return true;
+  }
+  return false;
 }
 
 // Physical address of an aligned AMO/LR/SC operand inside RAM, or a negative cause to raise.
@@ -168,21 +179,77 @@ function fatal(pc: u64, cause: u64, raw: u32): i32 {
  * Runs up to `budget` loop iterations (retired instructions plus traps taken) from the pc in the
  * state and returns an exit reason (EXIT_* in layout.ts). Every exit leaves pc and minstret exact:
  * an instruction that exits for the host (MMIO) has not retired; WFI and ECALL exits have.
+ * With CONFIG_JIT, every block entry (a taken jump or branch, or the start of the run) looks in
+ * the jump cache and calls translated code when there is some, or counts towards EXIT_HOT.
  */
 export function run(budget: i32): i32 {
+  // Two specialisations of one loop, so the plain interpreter carries none of the JIT's checks.
+  if ((load<u64>(CONFIG_FLAGS) & CONFIG_JIT) != 0) return interpretJit(budget);
+  return interpretPlain(budget);
+}
+function interpretPlain(budget: i32): i32 {
+  return interpret(budget, true, false);
+}
+function interpretJit(budget: i32): i32 {
+  return interpret(budget, true, true);
+}
+
+/**
+ * Executes exactly one instruction at the pc in the state, without taking interrupts or entering
+ * translated code: the translator's fallback for any instruction it does not inline (registers are
+ * in the state while it runs). Returns EXIT_BUDGET (0) when the instruction retired or trapped
+ * into the guest's handler (the pc in the state says where to go on), else the exit reason.
+ */
+export function execOp(): i32 {
+  return interpret(1, false, false);
+}
+
+// `top`: a run() from the host (takes pending interrupts); `jit`: block entries consult the jump
+// cache. Both are constants at every call site, so each specialisation folds them away.
+@inline function interpret(budget: i32, top: bool, jit: bool): i32 {
   let pc = load<u64>(PC);
   const ramSize = load<u64>(RAM_SIZE);
   const fastLimit = ramSize - 8; // accesses that start at or below this offset fit in RAM
   let steps: i32 = 0; // loop iterations
   let traps: i32 = 0; // iterations that took a trap instead of retiring
+  // The fall-through pc of the previous instruction: any other pc is a block entry (a taken
+  // branch or jump, a trap handler, an mret target) where translated code may take over.
+  let fallthrough: u64 = ~pc;
 
   // An interrupt that became pending while we were away (timer, device) is taken first.
-  let irq = pendingInterrupt();
+  let irq = top ? pendingInterrupt() : -1;
   if (irq >= 0) {
     pc = trapEnter(pc, INTERRUPT | <u64>irq, 0);
   }
 
   while (steps < budget) {
+    if (jit && pc != fallthrough) {
+      fallthrough = pc;
+      const j = JUMP_CACHE + ((<usize>(pc >> 1) & (JUMP_ENTRIES - 1)) << 4);
+      if (load<u64>(j) == pc) {
+        // Translated code runs until it leaves its region; it keeps minstret itself.
+        setCsr(MINSTRET, csr(MINSTRET) + <u64>(steps - traps));
+        budget -= steps;
+        steps = 0;
+        traps = 0;
+        store<u64>(PC, pc);
+        store<u64>(INSTRET_LIMIT, csr(MINSTRET) + <u64>budget);
+        const r = call_indirect<i32>(load<u32>(j, 8));
+        if (r != EXIT_CONTINUE) return r;
+        const after = csr(MINSTRET);
+        budget = <i32>(load<u64>(INSTRET_LIMIT) - after);
+        pc = load<u64>(PC);
+        fallthrough = ~pc;
+        continue;
+      }
+      const h = HOT_COUNTERS + ((<usize>(pc >> 1) & (HOT_ENTRIES - 1)) << 2);
+      const count = load<u32>(h) + 1;
+      store<u32>(h, count);
+      if (count > load<u32>(HOT_THRESHOLD)) {
+        store<u32>(h, 0);
+        return leave(pc, steps - traps, EXIT_HOT);
+      }
+    }
     steps++;
     const poff = pc - RAM_BASE;
     if (poff >= ramSize) {
@@ -442,6 +509,7 @@ export function run(budget: i32): i32 {
         continue;
       }
     }
+    fallthrough = pc + <u64>len;
     pc = next;
   }
   return leave(pc, steps - traps, EXIT_BUDGET);

@@ -7,7 +7,10 @@
 //   0x0001_0000  AssemblyScript static data (asconfig memoryBase); the stub runtime never grows it
 //   0x0010_0000  decode cache: DECODE_ENTRIES records of 16 bytes, indexed by (pc >> 1)
 //   0x0050_0000  page flags: one byte per 4 KiB page of guest RAM
-//   0x0060_0000  reserved for the translator (jump cache) and the MMU (TLB)
+//   0x0060_0000  jump cache: pc -> translated region (table index), JUMP_ENTRIES x 16 bytes
+//   0x0070_0000  hotness counters of block entries, HOT_ENTRIES x 4 bytes
+//   0x0080_0000  code-line bitmap: one bit per CODE_LINE bytes of RAM that translated code covers
+//   0x00e0_0000  reserved for the MMU (TLB)
 //   0x0100_0000  guest RAM (guest physical RAM_BASE), followed by RAM_PAD bytes of padding
 
 export const STATE: usize = 0x1000;
@@ -27,12 +30,17 @@ export const EXIT_CAUSE: usize = STATE + 0x138; // FATAL: mcause of the unhandle
 // Board configuration written by the host before run().
 export const RAM_SIZE: usize = STATE + 0x140; // bytes of guest RAM
 export const CONFIG_FLAGS: usize = STATE + 0x148; // CONFIG_* bits
+// The translator's controls.
+export const HOT_THRESHOLD: usize = STATE + 0x150; // u32: block entries before EXIT_HOT
+export const INSTRET_LIMIT: usize = STATE + 0x158; // u64: translated code exits once minstret reaches it
 
 export const MMIO_STORE: u8 = 1;
 export const MMIO_SIGNED: u8 = 2;
 
 // The supervisor handles ECALLs itself (SBI) instead of delivering them to the guest's mtvec.
 export const CONFIG_ECALL_EXITS: u64 = 1;
+// Translated code exists: block entries consult the jump cache and count towards HOT_THRESHOLD.
+export const CONFIG_JIT: u64 = 2;
 
 export const CSRS: usize = 0x2000; // 4096 * 8 bytes
 
@@ -52,6 +60,13 @@ export const PAGE_FLAGS: usize = 0x50_0000;
 export const PAGE_WATCH: u8 = 1; // a store exits to the host after completing (HTIF tohost)
 export const PAGE_CODE: u8 = 2; // translated code lives here: stores invalidate it
 
+export const JUMP_CACHE: usize = 0x60_0000;
+export const JUMP_ENTRIES: u32 = 1 << 16; // 16 bytes each: u64 pc, i32 table index, i32 unused
+export const HOT_COUNTERS: usize = 0x70_0000;
+export const HOT_ENTRIES: u32 = 1 << 16;
+export const CODE_LINES: usize = 0x80_0000;
+export const CODE_LINE_SHIFT: u64 = 6; // 64-byte lines: stores next to code rarely hit it
+
 export const RAM: usize = 0x100_0000;
 export const RAM_BASE: u64 = 0x8000_0000;
 export const RAM_PAD: usize = 16; // lets a 4-byte fetch at the last halfword of RAM stay in bounds
@@ -64,4 +79,7 @@ export const EXIT_ECALL: i32 = 2; // ECALL with CONFIG_ECALL_EXITS: the host ans
 export const EXIT_WFI: i32 = 3; // WFI retired: the host waits for an interrupt
 export const EXIT_WATCH: i32 = 4; // a store to a PAGE_WATCH page completed
 export const EXIT_FATAL: i32 = 5; // a trap the guest cannot handle (EXIT_ADDR/VALUE/CAUSE say which)
-export const EXIT_CODE_WRITE: i32 = 6; // a store hit a PAGE_CODE page (translator invalidation)
+export const EXIT_CODE_WRITE: i32 = 6; // a store hit translated code (done; the host invalidates)
+export const EXIT_HOT: i32 = 7; // pc is a block entry that reached HOT_THRESHOLD: translate it
+// Returned by translated code (never by run()): left the region normally, pc is in the state.
+export const EXIT_CONTINUE: i32 = -1;

@@ -9,6 +9,7 @@ import { disassemble } from '../src/isa/disasm.ts';
 import { generateDecode, generateOps } from '../src/isa/gen-decoder.ts';
 import { OP_NAMES, opEnumName, opId } from '../src/isa/ops.ts';
 import { ENTRY_BY_NAME, TABLE, type Entry } from '../src/isa/table.ts';
+import { Core } from '../src/core/core.ts';
 
 const root = new URL('..', import.meta.url);
 
@@ -78,25 +79,12 @@ describe('core decoder (build/core.wasm) against the reference decoder', () => {
   const L: Record<string, number> = {};
 
   beforeAll(async () => {
-    const layout = readFileSync(new URL('assembly/layout.ts', root), 'utf8');
-    for (const m of layout.matchAll(/export const (D_\w+|REG_SINK): usize = ([^;]+);/g)) {
-      L[m[1]] = m[2].split('*').reduce((p, f) => p * Number(f.trim()), 1);
-    }
-    let bytes: Uint8Array<ArrayBuffer>;
-    try {
-      bytes = new Uint8Array(readFileSync(new URL('build/core.wasm', root)));
-    } catch {
-      throw new Error("build/core.wasm missing: run 'npm run build'");
-    }
-    const module = await WebAssembly.compile(bytes);
-    const memory = new WebAssembly.Memory({ initial: 256 });
-    const env: Record<string, WebAssembly.ExportValue> = { memory };
-    for (const imp of WebAssembly.Module.imports(module)) {
-      if (imp.module === 'env' && imp.kind === 'function') env[imp.name] = () => 0;
-    }
-    const instance = await WebAssembly.instantiate(module, { env });
-    decodeOne = instance.exports.decodeOne as (raw: number) => number;
-    dv = new DataView(memory.buffer);
+    const core = await Core.create(1 << 20, () => 0n);
+    const d = core.layout.decoded;
+    Object.assign(L, { D_RAW: d.raw, D_IMM: d.imm, D_RD: d.rd, D_RS1: d.rs1, D_RS2: d.rs2, D_OP: d.op });
+    Object.assign(L, { D_LEN: d.len, REG_SINK: core.layout.regSink });
+    decodeOne = core.fn.decodeOne;
+    dv = core.dv;
   });
 
   function record(raw: number) {

@@ -14,6 +14,7 @@ export interface CoreFunctions {
   writeCsr(num: number, value: bigint): void;
   instretNow(): bigint;
   decodeOne(raw: number): number;
+  execOp(): number;
 }
 
 /** Offsets and constants of the one machine-state layout, as the core exports them. */
@@ -39,6 +40,17 @@ export interface Layout {
   ramPad: number;
   ramMax: bigint;
   stateEnd: number;
+  regSink: number;
+  /** Field offsets of a 16-byte decoded-instruction record. */
+  decoded: { raw: number; imm: number; rd: number; rs1: number; rs2: number; op: number; len: number };
+  hotThreshold: number;
+  instretLimit: number;
+  jumpCache: number;
+  jumpEntries: number;
+  hotCounters: number;
+  hotEntries: number;
+  codeLines: number;
+  codeLineShift: number;
 }
 
 export const EXIT = {
@@ -49,6 +61,9 @@ export const EXIT = {
   WATCH: 4,
   FATAL: 5,
   CODE_WRITE: 6,
+  HOT: 7,
+  /** From translated code only: left the region normally; the pc is in the state. */
+  CONTINUE: -1,
 } as const;
 
 export const MMIO_STORE = 1;
@@ -56,6 +71,7 @@ export const MMIO_SIGNED = 2;
 export const PAGE_WATCH = 1;
 export const PAGE_CODE = 2;
 export const CONFIG_ECALL_EXITS = 1n;
+export const CONFIG_JIT = 2n;
 
 let modulePromise: Promise<WebAssembly.Module> | undefined;
 
@@ -84,11 +100,13 @@ export class Core {
   readonly fn: CoreFunctions;
   readonly layout: Layout;
   readonly memory: WebAssembly.Memory;
+  /** The function table translated regions are installed in (the core calls them by index). */
+  readonly table: WebAssembly.Table;
   /** Views over the whole memory; refreshed if the memory ever grows. */
   u8!: Uint8Array;
   dv!: DataView;
 
-  private constructor(instance: WebAssembly.Instance, memory: WebAssembly.Memory) {
+  private constructor(instance: WebAssembly.Instance, memory: WebAssembly.Memory, table: WebAssembly.Table) {
     const ex = instance.exports as Record<string, unknown>;
     const g = (name: string) => (ex[name] as WebAssembly.Global).value as number | bigint;
     const n = (name: string) => Number(g(name));
@@ -115,8 +133,27 @@ export class Core {
       ramPad: n('layoutRamPad'),
       ramMax: BigInt(g('layoutRamMax')),
       stateEnd: n('layoutStateEnd'),
+      regSink: n('layoutRegSink'),
+      decoded: {
+        raw: n('layoutDRaw'),
+        imm: n('layoutDImm'),
+        rd: n('layoutDRd'),
+        rs1: n('layoutDRs1'),
+        rs2: n('layoutDRs2'),
+        op: n('layoutDOp'),
+        len: n('layoutDLen'),
+      },
+      hotThreshold: n('layoutHotThreshold'),
+      instretLimit: n('layoutInstretLimit'),
+      jumpCache: n('layoutJumpCache'),
+      jumpEntries: n('layoutJumpEntries'),
+      hotCounters: n('layoutHotCounters'),
+      hotEntries: n('layoutHotEntries'),
+      codeLines: n('layoutCodeLines'),
+      codeLineShift: n('layoutCodeLineShift'),
     };
     this.memory = memory;
+    this.table = table;
     this.refreshViews();
   }
 
@@ -125,8 +162,9 @@ export class Core {
     const mod = await coreModule();
     // The layout is only known after instantiation, so start small and grow to fit the RAM.
     const memory = new WebAssembly.Memory({ initial: 256 });
-    const instance = await WebAssembly.instantiate(mod, { env: { memory, mtime } });
-    const core = new Core(instance, memory);
+    const table = new WebAssembly.Table({ initial: 1, element: 'anyfunc' });
+    const instance = await WebAssembly.instantiate(mod, { env: { memory, table, mtime } });
+    const core = new Core(instance, memory, table);
     const needed = core.layout.ram + ramSize + core.layout.ramPad;
     const pages = Math.ceil(needed / 65536) - memory.buffer.byteLength / 65536;
     if (pages > 0) memory.grow(pages);
