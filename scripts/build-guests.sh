@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# Rebuilds the guest programs (`npm run guests`):
+#   test/guests/<name>.elf              self-checking test guests (sources beside them)
+#   test/guests/expected/<name>.out     their console output on qemu-system-riscv64 (the reference)
+#   test/guests/expected/<name>.code    their exit code there
+#   bench/guests/<name>.elf             benchmark workloads
+#   bench/guests/expected.json          each workload's output at scale 1 and 3, from a *native*
+#                                       host build of the same C source (gcc -DNATIVE)
+# The ELFs and reference files are committed, so nothing here is needed to run the tests.
+#
+# Needs riscv64-unknown-elf-gcc (set CROSS=<prefix> for another toolchain), host gcc and node.
+# qemu-system-riscv64 is optional: without it the QEMU reference outputs are left as they are.
+# Options (environment): SKIP_QEMU=1 (do not run QEMU), SKIP_BENCH_QEMU=1 (do not cross-check the
+# bench workloads on QEMU), QEMU_TIMEOUT=<seconds per test guest run, default 10>.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CROSS=${CROSS:-riscv64-unknown-elf-}
+CC="${CROSS}gcc"
+NM="${CROSS}nm"
+HOSTCC=${HOSTCC:-gcc}
+QEMU=${QEMU:-qemu-system-riscv64}
+QEMU_TIMEOUT=${QEMU_TIMEOUT:-10}
+
+TG="$ROOT/test/guests"
+COMMON="$TG/common"
+BG="$ROOT/bench/guests"
+
+die() {
+  echo "build-guests: error: $*" >&2
+  exit 1
+}
+
+command -v "$CC" >/dev/null 2>&1 ||
+  die "cross compiler '$CC' not found. Install a bare-metal RISC-V GCC (Debian/Ubuntu: apt-get install gcc-riscv64-unknown-elf) or set CROSS=<prefix>. The committed ELFs do not need it."
+command -v "$HOSTCC" >/dev/null 2>&1 || die "host C compiler '$HOSTCC' not found (needed for the native bench references)"
+command -v node >/dev/null 2>&1 || die "node not found"
+
+# Every guest: RV64IMAC, no FP, no libc, linked at 0x8000_0000 (common/virt.ld).
+CFLAGS=(
+  -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany -O2
+  -ffreestanding -nostdlib -nostartfiles -static
+  -fno-tree-loop-distribute-patterns # keep memset/memcpy loops from turning into calls to themselves
+  -Wall -Wextra -Wno-unused-parameter
+  -I"$COMMON" -T"$COMMON/virt.ld" -Wl,--build-id=none
+)
+LIBS=(-lgcc)
+
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+# ---------------------------------------------------------------- test guests
+# htif-*: guests for QEMU's spike machine; they talk HTIF (tohost/fromhost), not the UART.
+#   htif-pass.S / htif-fail.S are standalone (own _start); htif-console.c uses crt0 only.
+is_htif() { [[ $1 == htif-* ]]; }
+
+build_test_guest() {
+  local src=$1 name
+  name=$(basename "${src%.*}")
+  local out="$TG/$name.elf"
+  case "$name" in
+    htif-pass | htif-fail) "$CC" "${CFLAGS[@]}" -o "$out" "$src" ;;
+    htif-*) "$CC" "${CFLAGS[@]}" -o "$out" "$COMMON/crt0.S" "$src" "${LIBS[@]}" ;;
+    *) "$CC" "${CFLAGS[@]}" -o "$out" "$COMMON/crt0.S" "$COMMON/lib.c" "$src" "${LIBS[@]}" ;;
+  esac
+  echo "  CC  test/guests/$name.elf"
+}
+
+echo "building test guests"
+shopt -s nullglob
+test_srcs=("$TG"/*.c "$TG"/*.S)
+[ ${#test_srcs[@]} -gt 0 ] || die "no test guest sources in $TG"
+names=()
+for src in "${test_srcs[@]}"; do
+  build_test_guest "$src"
+  n=$(basename "${src%.*}")
+  names+=("$n")
+done
+mapfile -t names < <(printf '%s\n' "${names[@]}" | sort)
+
+# ---------------------------------------------------------------- bench guests
+echo "building bench workloads"
+bench_srcs=("$BG"/*.c)
+[ ${#bench_srcs[@]} -gt 0 ] || die "no bench sources in $BG"
+benches=()
+for src in "${bench_srcs[@]}"; do
+  n=$(basename "${src%.c}")
+  "$CC" "${CFLAGS[@]}" -I"$BG" -o "$BG/$n.elf" "$COMMON/crt0.S" "$COMMON/lib.c" "$src" "${LIBS[@]}"
+  "$NM" "$BG/$n.elf" | grep -q ' [DdGg] bench_scale$' || die "$n.elf has no bench_scale symbol in .data"
+  echo "  CC  bench/guests/$n.elf"
+  benches+=("$n")
+done
+
+# ---------------------------------------------------------------- native bench references
+echo "native bench references (host $HOSTCC -O2 -DNATIVE)"
+mkdir -p "$TMP/native"
+for n in "${benches[@]}"; do
+  "$HOSTCC" -O2 -DNATIVE -Wall -I"$BG" -o "$TMP/native/$n" "$BG/$n.c"
+  for s in 1 3; do
+    "$TMP/native/$n" "$s" >"$TMP/native/$n.$s.out" || die "native $n (scale $s) exited with status $?"
+  done
+done
+node - "$TMP/native" "$BG/expected.json" "${benches[@]}" <<'EOF'
+const fs = require('node:fs');
+const [dir, outFile, ...names] = process.argv.slice(2);
+const result = {};
+for (const n of names.sort()) {
+  result[n] = {};
+  for (const s of ['1', '3']) result[n][s] = fs.readFileSync(`${dir}/${n}.${s}.out`, 'latin1');
+}
+fs.writeFileSync(outFile, JSON.stringify(result, null, 2) + '\n');
+EOF
+echo "  wrote bench/guests/expected.json"
+
+# ---------------------------------------------------------------- QEMU references
+if [ "${SKIP_QEMU:-0}" = 1 ] || ! command -v "$QEMU" >/dev/null 2>&1; then
+  echo "QEMU ($QEMU) not run: test/guests/expected/ left unchanged" >&2
+  exit 0
+fi
+
+run_qemu() { # machine elf stdout-file [extra qemu args...]; prints the exit status
+  local machine=$1 elf=$2 out=$3
+  shift 3
+  local rc=0
+  timeout "$QEMU_TIMEOUT" "$QEMU" -M "$machine" -bios none -nographic -kernel "$elf" "$@" </dev/null >"$out" 2>"$TMP/qemu.err" || rc=$?
+  echo "$rc"
+}
+
+echo "QEMU reference outputs ($($QEMU --version | head -1))"
+mkdir -p "$TG/expected"
+status=0
+for n in "${names[@]}"; do
+  machine=virt
+  is_htif "$n" && machine=spike
+  rc=$(run_qemu "$machine" "$TG/$n.elf" "$TG/expected/$n.out")
+  if [ "$rc" = 124 ]; then
+    echo "  $n: TIMEOUT after ${QEMU_TIMEOUT}s on QEMU" >&2
+    status=1
+  fi
+  echo "$rc" >"$TG/expected/$n.code"
+  printf '  %-16s exit %s\n' "$n" "$rc"
+done
+# drop references of guests that no longer exist
+for f in "$TG"/expected/*.out; do
+  n=$(basename "${f%.out}")
+  [ -f "$TG/$n.elf" ] || rm -f "$TG/expected/$n.out" "$TG/expected/$n.code"
+done
+
+# Each bench workload on QEMU must print what the native build printed, at scale 1 and at
+# scale 3 (for scale 3: a copy of the ELF with bench_scale patched in its loaded .data image).
+patch_scale() { # elf symbol-address value out
+  node - "$@" <<'EOF'
+const fs = require('node:fs');
+const [elf, addrHex, value, out] = process.argv.slice(2);
+const b = fs.readFileSync(elf);
+const addr = BigInt(addrHex);
+const phoff = Number(b.readBigUInt64LE(0x20));
+const phentsize = b.readUInt16LE(0x36);
+const phnum = b.readUInt16LE(0x38);
+let done = false;
+for (let i = 0; i < phnum; i++) {
+  const p = phoff + i * phentsize;
+  if (b.readUInt32LE(p) !== 1) continue; // PT_LOAD
+  const off = b.readBigUInt64LE(p + 8);
+  const vaddr = b.readBigUInt64LE(p + 16);
+  const filesz = b.readBigUInt64LE(p + 32);
+  if (addr >= vaddr && addr + 4n <= vaddr + filesz) {
+    b.writeUInt32LE(Number(value), Number(off + addr - vaddr));
+    done = true;
+  }
+}
+if (!done) throw new Error(`bench_scale at ${addrHex} is not in a loaded segment of ${elf}`);
+fs.writeFileSync(out, b);
+EOF
+}
+
+if [ "${SKIP_BENCH_QEMU:-0}" != 1 ]; then
+  echo "cross-checking bench workloads on QEMU against the native outputs"
+  for n in "${benches[@]}"; do
+    addr=$("$NM" "$BG/$n.elf" | awk '$3 == "bench_scale" { print "0x" $1 }')
+    for s in 1 3; do
+      elf="$BG/$n.elf"
+      if [ "$s" != 1 ]; then
+        elf="$TMP/$n.scale$s.elf"
+        patch_scale "$BG/$n.elf" "$addr" "$s" "$elf"
+      fi
+      rc=$(QEMU_TIMEOUT=120 run_qemu virt "$elf" "$TMP/$n.q$s.out")
+      if [ "$rc" != 0 ] || ! cmp -s "$TMP/$n.q$s.out" "$TMP/native/$n.$s.out"; then
+        echo "  $n scale $s: MISMATCH (QEMU exit $rc)" >&2
+        diff "$TMP/native/$n.$s.out" "$TMP/$n.q$s.out" >&2 || true
+        status=1
+      else
+        printf '  %-16s scale %s ok\n' "$n" "$s"
+      fi
+    done
+  done
+fi
+exit $status
