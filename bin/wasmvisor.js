@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx's loader, so the package needs no separate build of src/.
-import { register } from 'tsx/esm/api';
+// The command line, from the JavaScript that `npm install` compiles out of src/ (dist/). Plain
+// Node loads binaryen natively (a TypeScript loader would re-transform its 14 MB each start).
+import { main } from '../dist/cli.js';
 
-register();
-const { main } = await import('../src/cli.ts');
 process.exitCode = await main(process.argv.slice(2));

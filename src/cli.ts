@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { createMachine, WasmvisorError, type EngineName, type RunResult } from './index.ts';
 
-const USAGE = `usage: wasmvisor run <guest.elf> [--engine interp|jit] [--memory 128M] [--max-insns N] [--stats] [--trace]`;
+const USAGE =
+  'usage: wasmvisor run <guest.elf> [--engine interp|jit] [--jit-threshold N] [--memory 128M] [--max-insns N] [--stats] [--trace]';
 
 /** Parses sizes such as 128M, 1G, 65536 or 64K into bytes. */
 export function parseSize(text: string): number {
@@ -29,6 +30,7 @@ async function runCommand(argv: string[]): Promise<number> {
         engine: { type: 'string', default: 'interp' },
         memory: { type: 'string', default: '128M' },
         'max-insns': { type: 'string' },
+        'jit-threshold': { type: 'string' },
         stats: { type: 'boolean', default: false },
         trace: { type: 'boolean', default: false },
       },
@@ -46,6 +48,10 @@ async function runCommand(argv: string[]): Promise<number> {
   const maxInsns =
     values['max-insns'] !== undefined ? parseCount(values['max-insns'], '--max-insns') : undefined;
   const memory = parseSize(values.memory as string);
+  const jitThreshold =
+    values['jit-threshold'] !== undefined
+      ? Number(parseCount(values['jit-threshold'], '--jit-threshold'))
+      : undefined;
 
   let bytes: Uint8Array;
   try {
@@ -56,7 +62,7 @@ async function runCommand(argv: string[]): Promise<number> {
     );
   }
 
-  const machine = await createMachine({ engine: engine as EngineName, memory });
+  const machine = await createMachine({ engine: engine as EngineName, memory, jitThreshold });
   machine.loadElf(bytes, file);
   machine.onOutput((chunk) => process.stdout.write(chunk));
   const onInput = (data: Buffer) => machine.pushInput(new Uint8Array(data));
@@ -84,6 +90,8 @@ async function runCommand(argv: string[]): Promise<number> {
       mips: result.seconds > 0 ? Number(result.instret) / result.seconds / 1e6 : 0,
       exitCode: result.exitCode,
       exitReason: result.exitReason,
+      exits: machine.exits,
+      ...(machine.jitStats() && { jit: machine.jitStats() }),
     };
     process.stderr.write(JSON.stringify(stats) + '\n');
   }
@@ -117,7 +125,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/src/cli.ts')) {
+if (process.argv[1]?.endsWith('/src/cli.ts')) {
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

@@ -14,13 +14,13 @@ const workloads = readdirSync(dir)
   .map((f) => f.slice(0, -4))
   .sort();
 
-describe.each(ENGINES)('bench workloads on $name', ({ engine }) => {
+describe.each(ENGINES)('bench workloads on $name', (config) => {
   test('every workload has a native reference', () => {
     expect(workloads.length).toBeGreaterThanOrEqual(9);
     for (const w of workloads) expect(expected[w]?.['1'], w).toBeTypeOf('string');
   });
   test.each(workloads)('%s matches the native checksum', async (name) => {
-    const { output, result } = await runGuest(new URL(`${name}.elf`, dir), engine);
+    const { output, result } = await runGuest(new URL(`${name}.elf`, dir), config);
     expect(result.exitCode).toBe(0);
     expect(output).toBe(expected[name]['1']);
   });

@@ -12,7 +12,7 @@ const guests = readdirSync(dir)
   .map((f) => f.slice(0, -4))
   .sort();
 
-describe.each(ENGINES)('test guests on $name', ({ engine }) => {
+describe.each(ENGINES)('test guests on $name', (config) => {
   test('the guest set is present', () => {
     expect(guests.length).toBeGreaterThan(10);
   });
@@ -20,7 +20,7 @@ describe.each(ENGINES)('test guests on $name', ({ engine }) => {
     const expectedOut = new URL(`expected/${name}.out`, dir);
     const expectedCode = new URL(`expected/${name}.code`, dir);
     expect(existsSync(expectedOut), `missing reference output for ${name}`).toBe(true);
-    const { output, result } = await runGuest(new URL(`${name}.elf`, dir), engine);
+    const { output, result } = await runGuest(new URL(`${name}.elf`, dir), config);
     expect(output).toBe(readFileSync(expectedOut, 'latin1'));
     expect(result.exitReason).toBe('exit');
     expect(result.exitCode).toBe(Number(readFileSync(expectedCode, 'utf8').trim()));

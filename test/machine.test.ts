@@ -22,9 +22,9 @@ const LUI_T1_5 = 0x00005337; // lui t1,0x5
 const ADDI_T1_T1_0x555 = 0x55530313; // addi t1,t1,0x555
 const SW_T1_0_T0 = 0x0062a023; // sw t1,0(t0)
 
-describe.each(ENGINES)('embedding API on $name', ({ engine }) => {
+describe.each(ENGINES)('embedding API on $name', ({ engine, jitThreshold, deterministic }) => {
   test('registers, memory and a bounded run', async () => {
-    const vm = await createMachine({ engine, memory: 1 << 20 });
+    const vm = await createMachine({ engine, jitThreshold, deterministic, memory: 1 << 20 });
     vm.writeMemory(RAM, code(ADDI_A0_A0_1, ADDI_A0_A0_1, ADDI_A0_A0_1, J_SELF));
     vm.pc = RAM;
     vm.setReg(10, 40n);
@@ -39,7 +39,7 @@ describe.each(ENGINES)('embedding API on $name', ({ engine }) => {
   });
 
   test('a guest that exits through the finisher', async () => {
-    const vm = await createMachine({ engine, memory: 1 << 20 });
+    const vm = await createMachine({ engine, jitThreshold, deterministic, memory: 1 << 20 });
     vm.writeMemory(RAM, code(LUI_T0_0x100, LUI_T1_5, ADDI_T1_T1_0x555, SW_T1_0_T0, J_SELF));
     vm.pc = RAM;
     const r = await vm.run({ maxInsns: 1000n });
@@ -47,7 +47,7 @@ describe.each(ENGINES)('embedding API on $name', ({ engine }) => {
   });
 
   test('an endless loop stops at maxInsns', async () => {
-    const vm = await createMachine({ engine, memory: 1 << 20 });
+    const vm = await createMachine({ engine, jitThreshold, deterministic, memory: 1 << 20 });
     vm.writeMemory(RAM, code(J_SELF));
     vm.pc = RAM;
     const r = await vm.run({ maxInsns: 5000n });
@@ -57,7 +57,7 @@ describe.each(ENGINES)('embedding API on $name', ({ engine }) => {
   });
 
   test('a guest with no trap vector is reported, not looped on', async () => {
-    const vm = await createMachine({ engine, memory: 1 << 20 });
+    const vm = await createMachine({ engine, jitThreshold, deterministic, memory: 1 << 20 });
     vm.pc = RAM; // RAM is zero: an illegal instruction, and mtvec is 0 (no RAM there)
     const r = await vm.run({ maxInsns: 1_000_000n });
     expect(r.exitReason).toBe('fatal');
@@ -67,7 +67,7 @@ describe.each(ENGINES)('embedding API on $name', ({ engine }) => {
   });
 
   test('WFI with no interrupt enabled is a deadlock report, not a hang', async () => {
-    const vm = await createMachine({ engine, memory: 1 << 20 });
+    const vm = await createMachine({ engine, jitThreshold, deterministic, memory: 1 << 20 });
     vm.writeMemory(RAM, code(WFI, J_SELF));
     vm.pc = RAM;
     const r = await vm.run({ maxInsns: 1000n });
@@ -76,7 +76,7 @@ describe.each(ENGINES)('embedding API on $name', ({ engine }) => {
   });
 
   test('console output arrives as events', async () => {
-    const vm = await createMachine({ engine, memory: 1 << 20 });
+    const vm = await createMachine({ engine, jitThreshold, deterministic, memory: 1 << 20 });
     // li t0,0x10000000; li t1,'A'; sb t1,0(t0); then exit through the finisher
     vm.writeMemory(
       RAM,
@@ -91,7 +91,7 @@ describe.each(ENGINES)('embedding API on $name', ({ engine }) => {
   });
 
   test('memory access outside RAM is refused with a clear error', async () => {
-    const vm = await createMachine({ engine, memory: 1 << 20 });
+    const vm = await createMachine({ engine, jitThreshold, deterministic, memory: 1 << 20 });
     expect(() => vm.readMemory(0x1000n, 4)).toThrow(WasmvisorError);
     expect(() => vm.writeMemory(RAM + (1n << 20n) - 2n, new Uint8Array(4))).toThrow(/outside guest RAM/);
   });
@@ -99,5 +99,6 @@ describe.each(ENGINES)('embedding API on $name', ({ engine }) => {
 
 test('bad machine options are refused', async () => {
   await expect(createMachine({ memory: 1000 })).rejects.toThrow(/memory size/);
-  await expect(createMachine({ engine: 'jit' })).rejects.toThrow(/not available yet/);
+  await expect(createMachine({ engine: 'warp' as 'jit' })).rejects.toThrow(/unknown engine/);
+  await expect(createMachine({ engine: 'jit', jitThreshold: -1 })).rejects.toThrow(/threshold/);
 });

@@ -1,11 +1,20 @@
 // The supervisor's view of one virtual machine: a core (hart state + RAM), the board's devices on
 // a bus, and the run loop that turns the core's exits into device accesses, traps and halts.
-import { Core, EXIT, MMIO_STORE, PAGE_WATCH } from '../core/core.ts';
+import { CONFIG_JIT, Core, EXIT, MMIO_STORE, PAGE_WATCH } from '../core/core.ts';
+import type { Translator, TranslatorStats } from '../jit/translator.ts';
+import { JIT_THRESHOLD } from '../jit/tuning.ts';
 import { WasmvisorError } from '../errors.ts';
 import { loadSegmentsCheck, parseElf, type ElfImage } from '../loader/elf.ts';
 import { Board, type BoardEvents } from '../machine/board.ts';
 import { disassemble } from '../isa/disasm.ts';
-import { SLICE_INSNS, MAX_HOST_WAIT_MS, YIELD_EVERY_MS, DEFAULT_RAM_BYTES, MTIME_HZ } from './tuning.ts';
+import {
+  DEFAULT_RAM_BYTES,
+  DETERMINISTIC_INSNS_PER_TICK,
+  MAX_HOST_WAIT_MS,
+  MTIME_HZ,
+  SLICE_INSNS,
+  YIELD_EVERY_MS,
+} from './tuning.ts';
 import { causeName } from './causes.ts';
 
 export type EngineName = 'interp' | 'jit';
@@ -13,8 +22,15 @@ export type EngineName = 'interp' | 'jit';
 export interface MachineOptions {
   /** Bytes of guest RAM at 0x8000_0000 (default 128 MiB). */
   memory?: number;
-  /** Execution engine (only `interp` exists so far). */
+  /** Execution engine: `interp` (the interpreter) or `jit` (translation of hot code). */
   engine?: EngineName;
+  /** jit: block entries before a block is translated; 0 translates everything before it runs. */
+  jitThreshold?: number;
+  /**
+   * Time (mtime, the time CSR) follows retired instructions instead of the host clock, and WFI
+   * skips ahead to the timer deadline instead of sleeping: runs are reproducible.
+   */
+  deterministic?: boolean;
 }
 
 /** Why a run ended. */
@@ -46,6 +62,8 @@ export interface RunOptions {
 
 type OutputListener = (bytes: Uint8Array) => void;
 
+const EXIT_NAMES = Object.fromEntries(Object.entries(EXIT).map(([k, v]) => [v, k.toLowerCase()]));
+
 export const EXIT_CODE_MAX_INSNS = 124;
 export const EXIT_CODE_GUEST_CRASH = 125;
 
@@ -57,7 +75,18 @@ export class Machine {
   private halted: { code: number } | undefined;
   private tohost: bigint | undefined;
   private readonly clockStart = performance.now();
+  /** Host time the guest must not see: the supervisor translating code (like steal time). */
+  private stolenMs = 0;
   private image: ElfImage | undefined;
+  /** The translator, once its module (and binaryen, 0.4 s to import) has loaded. */
+  private translator: Translator | undefined;
+  private translatorLoading: Promise<void> | undefined;
+  readonly jitThreshold: number;
+  readonly deterministic: boolean;
+  /** Deterministic clock: ticks added by WFI skipping ahead to a deadline. */
+  private skippedTicks = 0n;
+  /** How often the core returned to the supervisor, by exit reason. */
+  readonly exits: Record<string, number> = {};
 
   private constructor(
     readonly core: Core,
@@ -66,21 +95,28 @@ export class Machine {
   ) {
     this.engine = opts.engine;
     this.ramSize = opts.memory;
+    this.jitThreshold = opts.jitThreshold;
+    this.deterministic = opts.deterministic;
   }
 
   static async create(options: MachineOptions = {}): Promise<Machine> {
     const opts: Required<MachineOptions> = {
       memory: options.memory ?? DEFAULT_RAM_BYTES,
       engine: options.engine ?? 'interp',
+      jitThreshold: options.jitThreshold ?? JIT_THRESHOLD,
+      deterministic: options.deterministic ?? false,
     };
-    if (opts.engine !== 'interp') {
-      throw new WasmvisorError(`engine '${opts.engine}' is not available yet (use --engine interp)`);
+    if (opts.engine !== 'interp' && opts.engine !== 'jit') {
+      throw new WasmvisorError(`unknown engine '${opts.engine}' (expected interp or jit)`);
+    }
+    if (!Number.isInteger(opts.jitThreshold) || opts.jitThreshold < 0 || opts.jitThreshold > 0xffff_ffff) {
+      throw new WasmvisorError(`jit threshold ${opts.jitThreshold} is out of range (0 to 2^32-1)`);
     }
     if (!Number.isInteger(opts.memory) || opts.memory < 1 << 20 || BigInt(opts.memory) > 0x4000_0000n * 3n) {
       throw new WasmvisorError(`memory size ${opts.memory} is out of range (1 MiB to 3 GiB)`);
     }
     let machine: Machine | undefined;
-    const clock = () => machine!.hostTicks();
+    const clock = () => machine!.ticks();
     // The guest's time is the CLINT's mtime (which the guest may also write).
     const core = await Core.create(opts.memory, () => machine!.board.clint.mtime());
     const events: BoardEvents = {
@@ -96,12 +132,48 @@ export class Machine {
     );
     machine = new Machine(core, board, opts);
     core.fn.reset(core.layout.ramBase, BigInt(opts.memory), 0n);
+    if (opts.engine === 'jit') machine.startTranslator();
     return machine;
   }
 
-  /** The CLINT's time base: 10 MHz ticks of host time since the machine was created. */
-  hostTicks(): bigint {
-    return BigInt(Math.floor((performance.now() - this.clockStart) * (MTIME_HZ / 1000)));
+  /** Starts loading the translator in the background; the interpreter runs meanwhile. */
+  private startTranslator(): void {
+    const { dv, layout } = this.core;
+    dv.setUint32(layout.hotThreshold, this.jitThreshold, true);
+    this.translatorLoading = import('../jit/translator.ts').then((jit) => {
+      this.translator = new jit.Translator(this.core, this.ramSize);
+      this.setJit(true);
+    });
+  }
+
+  private setJit(on: boolean): void {
+    const { dv, layout } = this.core;
+    const flags = dv.getBigUint64(layout.configFlags, true);
+    dv.setBigUint64(layout.configFlags, on ? flags | CONFIG_JIT : flags & ~CONFIG_JIT, true);
+  }
+
+  /** Translator figures (undefined on the interpreter). */
+  jitStats(): (TranslatorStats & { liveRegions: number }) | undefined {
+    const t = this.translator;
+    return t ? { ...t.stats, liveRegions: t.liveRegions } : undefined;
+  }
+
+  /** Waits until the translator is ready (jit engine only); runs start without waiting. */
+  async jitReady(): Promise<void> {
+    await this.translatorLoading;
+  }
+
+  /** The CLINT's time base, in 10 MHz ticks: retired instructions, or host time. */
+  ticks(): bigint {
+    if (this.deterministic) {
+      return this.core.fn.instretNow() / DETERMINISTIC_INSNS_PER_TICK + this.skippedTicks;
+    }
+    return this.hostTicks();
+  }
+
+  /** 10 MHz ticks of host time since the machine was created, less time the guest must not see. */
+  private hostTicks(): bigint {
+    return BigInt(Math.floor((performance.now() - this.clockStart - this.stolenMs) * (MTIME_HZ / 1000)));
   }
 
   // --- embedding API: program loading, state access, console ---
@@ -118,6 +190,7 @@ export class Machine {
     }
     this.core.pc = image.entry;
     this.image = image;
+    this.translator?.flush();
     // HTIF: a store to tohost leaves the core, so the host sees it at once.
     this.board.htif.setSymbols(image.symbols);
     this.tohost = image.symbols.get('tohost');
@@ -163,6 +236,7 @@ export class Machine {
   writeMemory(addr: bigint, bytes: Uint8Array): void {
     const off = this.ramOffset(addr, bytes.length);
     this.core.u8.set(bytes, off);
+    if (bytes.length) this.translator?.invalidate(addr, bytes.length);
   }
 
   /** Listens to the guest's console output (UART and HTIF), in order, as byte chunks. */
@@ -183,6 +257,9 @@ export class Machine {
    * then, so console input and timers keep flowing while a guest runs.
    */
   async run(options: RunOptions = {}): Promise<RunResult> {
+    // Threshold 0 means nothing runs untranslated: wait for the translator first (start-up,
+    // not guest time).
+    if (this.jitThreshold === 0) await this.translatorLoading;
     const start = performance.now();
     let lastYield = start;
     for (;;) {
@@ -259,6 +336,8 @@ export class Machine {
       options.trace(pc, this.disassembleAt(pc));
     }
     const reason = this.core.fn.run(budget);
+    const name = EXIT_NAMES[reason] ?? String(reason);
+    this.exits[name] = (this.exits[name] ?? 0) + 1;
     switch (reason) {
       case EXIT.BUDGET:
         return undefined;
@@ -270,6 +349,17 @@ export class Machine {
         return undefined;
       case EXIT.WFI:
         return this.handleWfi(start);
+      case EXIT.HOT: {
+        const t0 = performance.now();
+        this.translator?.translate(this.core.pc);
+        this.stolenMs += performance.now() - t0;
+        return undefined;
+      }
+      case EXIT.CODE_WRITE: {
+        const { dv, layout } = this.core;
+        this.translator?.invalidate(dv.getBigUint64(layout.exitAddr, true), dv.getUint8(layout.exitSize));
+        return undefined;
+      }
       case EXIT.FATAL:
         return this.finish(start, 'fatal', EXIT_CODE_GUEST_CRASH, this.describeFatal());
       default:
@@ -320,7 +410,12 @@ export class Machine {
       );
     }
     if (!timerArmed) return MAX_HOST_WAIT_MS;
-    const ticks = deadline! - this.hostTicks();
+    const ticks = deadline! - this.ticks();
+    if (this.deterministic) {
+      // Nothing happens in between: skip ahead instead of sleeping.
+      if (ticks > 0n) this.skippedTicks += ticks;
+      return 0;
+    }
     return ticks > 0n ? Math.min(Number(ticks) / (MTIME_HZ / 1000), MAX_HOST_WAIT_MS) : 0;
   }
 

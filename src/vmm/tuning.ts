@@ -18,3 +18,9 @@ export const MAX_HOST_WAIT_MS = 50;
 
 /** CLINT mtime frequency: QEMU virt's 10 MHz, which guests built for it assume. */
 export const MTIME_HZ = 10_000_000;
+
+/**
+ * With a deterministic clock, mtime advances one tick per this many retired instructions: 10 MHz
+ * at a nominal 100 MIPS, near what the engines run, so guests' timeouts keep their proportions.
+ */
+export const DETERMINISTIC_INSNS_PER_TICK = 10n;

@@ -1,0 +1,145 @@
+// Code generation for one region: one Wasm function, guest registers in locals for the whole
+// region, blocks in a dispatch loop (a br_table over block indices, so loops in the guest are
+// loops in Wasm), and one shared exit tail that writes state back and chains to the next region
+// through the jump cache with a tail call, without returning to JavaScript.
+import binaryen from 'binaryen';
+import type { Layout } from '../core/core.ts';
+import { Ctx, EXIT_BUDGET, EXIT_CONTINUE, L_BB, L_EXITPC, L_N, L_STATUS, MINSTRET_CSR } from './context.ts';
+import { EMITTERS, TERMINATORS } from './emit/index.ts';
+import type { Block, Region } from './region.ts';
+
+export const TABLE_NAME = 't';
+
+const NO_RD = new Set(['sb', 'sh', 'sw', 'sd', 'beq', 'bne', 'blt', 'bge', 'bltu', 'bgeu', 'fence', 'fetch']);
+/** Whether the instruction's rd field names a destination (stores and branches use it for imm). */
+function writesRd(name: string): boolean {
+  return !NO_RD.has(name);
+}
+
+export interface RegionCode {
+  module: binaryen.Module;
+  /** Guest instructions that went through the interpreter's op instead of inline code. */
+  fallbacks: number;
+}
+
+/**
+ * Builds the module for a region. Its function `region: () -> i32` returns an exit reason
+ * (EXIT_CONTINUE when it simply left the region; the pc is then in the state).
+ */
+export function buildRegion(region: Region, layout: Layout, ramSize: number): RegionCode {
+  const m = new binaryen.Module();
+  m.setFeatures(binaryen.Features.MVP | binaryen.Features.TailCall | binaryen.Features.SignExt);
+  m.setMemory(0, -1, null, [], false, false, 'mem');
+  m.addMemoryImport('mem', 'env', 'memory');
+  m.addTable(TABLE_NAME, 0, -1);
+  m.addTableImport(TABLE_NAME, 'env', 'table');
+  m.addFunctionImport('execOp', 'env', 'execOp', binaryen.none, binaryen.i32);
+
+  const c = new Ctx(m, layout, ramSize);
+  const blocks: Block[] = region.blocks.length
+    ? region.blocks
+    : // Nothing decodable at the entry (outside RAM): one instruction through the interpreter's
+      // op, which raises the fault exactly as the interpreter would.
+      [
+        {
+          start: region.entry,
+          insns: [{ pc: region.entry, name: 'fetch', rd: 0, rs1: 0, rs2: 0, imm: 0, len: 4, raw: 0 }],
+        },
+      ];
+  const entryIndex = region.blocks.length ? region.entryIndex : 0;
+  // Every register the region may write, known before emission: a fallback in a loop must spill
+  // registers written later in the block too (they hold values from the previous iteration).
+  for (const b of blocks) for (const i of b.insns) if (writesRd(i.name) && i.rd !== 0) c.willWrite(i.rd);
+  const indexOf = new Map(blocks.map((b, i) => [b.start, i]));
+  const minstret = c.csrAddr(MINSTRET_CSR);
+
+  const code = blocks.map((block, bi) => {
+    // goTo: a block of this region (backward edges check the budget first) or an exit.
+    c.goTo = (pc) => {
+      const t = indexOf.get(pc);
+      if (t === undefined) return c.exit(c.i64(pc), EXIT_CONTINUE, 0);
+      const jump = m.block(null, [m.local.set(L_BB, c.i32(t)), m.br('loop')]);
+      if (t > bi) return jump;
+      // if (minstret + n >= limit) exit(pc, BUDGET)
+      const spent = m.i64.add(c.loadState64(minstret), m.local.get(L_N, binaryen.i64));
+      return m.block(null, [
+        m.if(m.i64.ge_u(spent, c.loadState64(layout.instretLimit)), c.exit(c.i64(pc), EXIT_BUDGET, 0)),
+        jump,
+      ]);
+    };
+    c.stmts = [];
+    const count = block.insns.length;
+    const addRetired = () => m.local.set(L_N, m.i64.add(m.local.get(L_N, binaryen.i64), c.i64(count)));
+    block.insns.forEach((insn, k) => {
+      c.insn = insn;
+      c.k = k;
+      const emitter = EMITTERS.get(insn.name);
+      if (TERMINATORS.has(insn.name)) c.emit(addRetired());
+      if (emitter) emitter(c, insn);
+      else c.fallback();
+    });
+    const last = block.insns[count - 1];
+    if (!TERMINATORS.has(last.name)) {
+      c.emit(addRetired(), c.goTo(last.pc + BigInt(last.len)));
+    }
+    return c.stmts;
+  });
+
+  // Dispatch: block Bi ends right before code i, so `br_table Bi` runs block i.
+  const labels = blocks.map((_, i) => `B${i}`);
+  let nest = m.block(labels[0], [m.switch(labels, labels[0], m.local.get(L_BB, binaryen.i32))]);
+  code.forEach((stmts, i) => {
+    nest = m.block(i + 1 < code.length ? labels[i + 1] : null, [nest, ...stmts]);
+  });
+
+  // The tail: write back, then chain when the next pc is translated and budget remains.
+  //   spill; pc = exitpc; minstret += n
+  //   if (status == CONTINUE && jc[exitpc].pc == exitpc && minstret < limit) return_call jc.slot
+  //   return status
+  const j = c.temp(binaryen.i32);
+  const exitPc = () => m.local.get(L_EXITPC, binaryen.i64);
+  const tail = [
+    ...c.spill(),
+    c.storeState64(layout.pc, exitPc()),
+    c.storeState64(minstret, m.i64.add(c.loadState64(minstret), m.local.get(L_N, binaryen.i64))),
+    m.if(
+      m.i32.eq(m.local.get(L_STATUS, binaryen.i32), c.i32(EXIT_CONTINUE)),
+      m.block(null, [
+        m.local.set(
+          j,
+          m.i32.add(
+            m.i32.shl(
+              m.i32.and(m.i32.wrap(m.i64.shr_u(exitPc(), c.i64(1))), c.i32(layout.jumpEntries - 1)),
+              c.i32(4),
+            ),
+            c.i32(layout.jumpCache),
+          ),
+        ),
+        m.if(
+          m.i32.and(
+            m.i64.eq(m.i64.load(0, 8, m.local.get(j, binaryen.i32)), exitPc()),
+            m.i64.lt_u(c.loadState64(minstret), c.loadState64(layout.instretLimit)),
+          ),
+          m.return_call_indirect(
+            TABLE_NAME,
+            m.i32.load(8, 4, m.local.get(j, binaryen.i32)),
+            [],
+            binaryen.none,
+            binaryen.i32,
+          ),
+        ),
+      ]),
+    ),
+    m.return(m.local.get(L_STATUS, binaryen.i32)),
+  ];
+
+  const body = m.block(null, [
+    ...c.reload(),
+    m.local.set(L_BB, c.i32(entryIndex)),
+    m.block('exit', [m.loop('loop', nest)]),
+    ...tail,
+  ]);
+  m.addFunction('region', binaryen.none, binaryen.i32, c.locals, body);
+  m.addFunctionExport('region', 'region');
+  return { module: m, fallbacks: c.fallbacks };
+}

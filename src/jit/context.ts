@@ -1,0 +1,189 @@
+// What an emitter sees while translating one instruction: guest registers as Wasm locals, the
+// machine-state layout, and the ways out of the region (an exit to the host, the fallback into
+// the interpreter's op). One Ctx per region function.
+import binaryen from 'binaryen';
+import type { Layout } from '../core/core.ts';
+import type { Insn } from './region.ts';
+
+type Ref = binaryen.ExpressionRef;
+
+export const EXIT_CONTINUE = -1;
+export const EXIT_BUDGET = 0;
+
+// Fixed locals of a region function (it has no parameters).
+export const L_BB = 0; // i32: the block to run next (dispatch loop)
+export const L_STATUS = 1; // i32: exit reason when leaving
+export const L_EXITPC = 2; // i64: guest pc to leave at
+export const L_N = 3; // i64: instructions retired in this region not yet added to minstret
+const L_REG0 = 3; // x1..x31 live in locals 4..34 (x0 is never stored)
+const FIXED_LOCALS = [binaryen.i32, binaryen.i32, binaryen.i64, binaryen.i64];
+
+export const MINSTRET_CSR = 0xb02;
+
+export class Ctx {
+  readonly locals: binaryen.Type[] = [...FIXED_LOCALS, ...Array<binaryen.Type>(31).fill(binaryen.i64)];
+  /** Registers the region reads or writes (loaded at entry). */
+  readonly used = new Set<number>();
+  /** Registers the region writes (stored back at every exit and before every fallback). */
+  readonly written = new Set<number>();
+  /** Statements of the block being emitted. */
+  stmts: Ref[] = [];
+  /** The instruction being emitted, and how many of its block precede it. */
+  insn!: Insn;
+  k = 0;
+  /** Instructions that went through the fallback (for stats). */
+  fallbacks = 0;
+
+  constructor(
+    readonly m: binaryen.Module,
+    readonly layout: Layout,
+    readonly ramSize: number,
+  ) {}
+
+  // --- values ---
+
+  i64(v: bigint | number): Ref {
+    return this.m.i64.const(BigInt.asIntN(64, BigInt(v)));
+  }
+  i32(v: number): Ref {
+    return this.m.i32.const(v | 0);
+  }
+  /** The guest register's value (x0 reads as zero). */
+  get(r: number): Ref {
+    if (r === 0) return this.i64(0);
+    this.used.add(r);
+    return this.m.local.get(L_REG0 + r, binaryen.i64);
+  }
+  /** Declares that the region writes `r` (before emission, so every spill includes it). */
+  willWrite(r: number): void {
+    this.used.add(r);
+    this.written.add(r);
+  }
+  /** Writes a guest register (a write to x0 is dropped; its value has no side effects). */
+  set(r: number, value: Ref): void {
+    if (r === 0) return;
+    this.used.add(r);
+    this.written.add(r);
+    this.stmts.push(this.m.local.set(L_REG0 + r, value));
+  }
+  /** A fresh local of the given type, for values used more than once. */
+  temp(type: binaryen.Type = binaryen.i64): number {
+    this.locals.push(type);
+    return this.locals.length - 1;
+  }
+  emit(...stmts: Ref[]): void {
+    this.stmts.push(...stmts);
+  }
+  /** Runs `fn` and returns the statements it emitted instead of emitting them. */
+  capture(fn: () => void): Ref[] {
+    const saved = this.stmts;
+    this.stmts = [];
+    try {
+      fn();
+      return this.stmts;
+    } finally {
+      this.stmts = saved;
+    }
+  }
+  /** Continues at a guest pc: a block of this region (dispatch loop) or an exit. Set by codegen. */
+  goTo!: (pc: bigint) => Ref;
+  /** The guest pc of the current instruction, and of the one after it. */
+  get pc(): bigint {
+    return this.insn.pc;
+  }
+  get nextPc(): bigint {
+    return this.insn.pc + BigInt(this.insn.len);
+  }
+
+  // --- machine state ---
+
+  /** Wasm address of a CSR slot. */
+  csrAddr(num: number): number {
+    return this.layout.csrs + num * 8;
+  }
+  loadState64(addr: number): Ref {
+    return this.m.i64.load(0, 8, this.i32(addr));
+  }
+  storeState64(addr: number, value: Ref): Ref {
+    return this.m.i64.store(0, 8, this.i32(addr), value);
+  }
+  /** Wasm address of guest RAM for an offset already known to be in range. */
+  ramPtr(offset: Ref): Ref {
+    return this.m.i32.add(this.m.i32.wrap(offset), this.i32(this.layout.ram));
+  }
+
+  // --- leaving the region ---
+
+  /** Statements that store every written register back into the state. */
+  spill(): Ref[] {
+    return [...this.written].map((r) =>
+      this.m.i64.store(0, 8, this.i32(this.layout.regs + r * 8), this.m.local.get(L_REG0 + r, binaryen.i64)),
+    );
+  }
+  /** Loads every used register from the state (region entry). */
+  reload(): Ref[] {
+    return [...this.used].map((r) =>
+      this.m.local.set(L_REG0 + r, this.m.i64.load(0, 8, this.i32(this.layout.regs + r * 8))),
+    );
+  }
+
+  /**
+   * Leaves the region at `pc` with `status`; `retired` instructions of this block (from its
+   * start) have retired. The shared tail stores registers, pc and minstret, and chains.
+   */
+  exit(pc: Ref, status: number, retired: number): Ref {
+    const m = this.m;
+    return m.block(null, [
+      m.local.set(L_N, m.i64.add(m.local.get(L_N, binaryen.i64), this.i64(retired))),
+      m.local.set(L_EXITPC, pc),
+      m.local.set(L_STATUS, this.i32(status)),
+      m.br('exit'),
+    ]);
+  }
+
+  /**
+   * The guaranteed fallback: runs the current instruction through the interpreter's op (execOp)
+   * with registers spilled around it, then continues with the next instruction, or leaves the
+   * region when the op exited, trapped or jumped.
+   *   spill; pc = this; minstret += n + k; n = -(k + 1); r = execOp(); reload rd
+   *   if (r != 0 || pc != next) { n = 0; exit(pc, r ? r : CONTINUE) }
+   */
+  fallback(): void {
+    const m = this.m;
+    const i = this.insn;
+    this.fallbacks++;
+    const r = this.temp(binaryen.i32);
+    const minstret = this.csrAddr(MINSTRET_CSR);
+    this.emit(
+      ...this.spill(),
+      this.storeState64(this.layout.pc, this.i64(i.pc)),
+      this.storeState64(
+        minstret,
+        m.i64.add(this.loadState64(minstret), m.i64.add(m.local.get(L_N, binaryen.i64), this.i64(this.k))),
+      ),
+      m.local.set(L_N, this.i64(-(this.k + 1))),
+      m.local.set(r, m.call('execOp', [], binaryen.i32)),
+    );
+    if (i.rd !== 0) {
+      this.used.add(i.rd);
+      this.emit(m.local.set(L_REG0 + i.rd, m.i64.load(0, 8, this.i32(this.layout.regs + i.rd * 8))));
+    }
+    this.emit(
+      m.if(
+        m.i32.or(
+          m.local.get(r, binaryen.i32),
+          m.i64.ne(this.loadState64(this.layout.pc), this.i64(this.nextPc)),
+        ),
+        m.block(null, [
+          m.local.set(L_N, this.i64(0)),
+          m.local.set(L_EXITPC, this.loadState64(this.layout.pc)),
+          m.local.set(
+            L_STATUS,
+            m.select(m.local.get(r, binaryen.i32), m.local.get(r, binaryen.i32), this.i32(EXIT_CONTINUE)),
+          ),
+          m.br('exit'),
+        ]),
+      ),
+    );
+  }
+}

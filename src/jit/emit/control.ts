@@ -1,0 +1,35 @@
+// Control transfers, the ends of blocks. Direct targets inside the region continue in its
+// dispatch loop (c.goTo); others leave through the shared tail, which chains to translated code
+// through the jump cache without returning to JavaScript.
+import binaryen from 'binaryen';
+import { EXIT_CONTINUE, type Ctx } from '../context.ts';
+import type { Emitter } from './index.ts';
+
+type Ref = number;
+
+// if (rs1 CMP rs2) goto pc + imm else goto pc + len
+function branch(cmp: (c: Ctx, a: Ref, b: Ref) => Ref): Emitter {
+  return (c, i) =>
+    c.emit(c.m.if(cmp(c, c.get(i.rs1), c.get(i.rs2)), c.goTo(i.pc + BigInt(i.imm)), c.goTo(c.nextPc)));
+}
+
+export const control: Record<string, Emitter> = {
+  beq: branch((c, a, b) => c.m.i64.eq(a, b)),
+  bne: branch((c, a, b) => c.m.i64.ne(a, b)),
+  blt: branch((c, a, b) => c.m.i64.lt_s(a, b)),
+  bge: branch((c, a, b) => c.m.i64.ge_s(a, b)),
+  bltu: branch((c, a, b) => c.m.i64.lt_u(a, b)),
+  bgeu: branch((c, a, b) => c.m.i64.ge_u(a, b)),
+  // rd = pc + len; goto pc + imm
+  jal: (c, i) => {
+    c.set(i.rd, c.i64(c.nextPc));
+    c.emit(c.goTo(i.pc + BigInt(i.imm)));
+  },
+  // t = (rs1 + imm) & ~1; rd = pc + len; leave to t (the tail looks t up in the jump cache)
+  jalr: (c, i) => {
+    const t = c.temp();
+    c.emit(c.m.local.set(t, c.m.i64.and(c.m.i64.add(c.get(i.rs1), c.i64(i.imm)), c.i64(-2))));
+    c.set(i.rd, c.i64(c.nextPc));
+    c.emit(c.exit(c.m.local.get(t, binaryen.i64), EXIT_CONTINUE, 0));
+  },
+};

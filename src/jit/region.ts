@@ -1,0 +1,131 @@
+// Region discovery: the basic blocks reachable by direct branches from a hot entry, bounded in
+// size. Instructions are decoded by the core's own decoder (decodeOne), the one the interpreter
+// uses, so both engines always agree on what an instruction is.
+import type { Core } from '../core/core.ts';
+import { OP_NAMES } from '../isa/ops.ts';
+import { ENTRY_BY_NAME } from '../isa/table.ts';
+import { MAX_REGION_INSNS, MAX_REGION_SPAN } from './tuning.ts';
+
+export interface Insn {
+  pc: bigint;
+  /** Base mnemonic (compressed instructions appear as their expansion), e.g. 'addi'. */
+  name: string;
+  rd: number;
+  rs1: number;
+  rs2: number;
+  imm: number;
+  len: number;
+  /** The instruction's bits (16 or 32), for reports. */
+  raw: number;
+}
+
+export interface Block {
+  start: bigint;
+  insns: Insn[];
+}
+
+export interface Region {
+  entry: bigint;
+  /** Blocks in address order; blocks[0] is not necessarily the entry (see entryIndex). */
+  blocks: Block[];
+  entryIndex: number;
+  /** Byte ranges of guest code this region was translated from: [start, end) pairs. */
+  ranges: [bigint, bigint][];
+  insnCount: number;
+}
+
+const CONTROL = new Set(['jal', 'jalr', 'beq', 'bne', 'blt', 'bge', 'bltu', 'bgeu']);
+const BRANCHES = new Set(['beq', 'bne', 'blt', 'bge', 'bltu', 'bgeu']);
+
+/** Decodes the instruction at `pc`, or undefined when pc is outside RAM. */
+export function decodeAt(core: Core, pc: bigint): Insn | undefined {
+  const { layout, dv } = core;
+  const off = pc - layout.ramBase;
+  const ramSize = BigInt(core.memory.buffer.byteLength - layout.ram - layout.ramPad);
+  if (off < 0n || off + 4n > ramSize + 2n) return undefined;
+  const raw32 = dv.getUint32(layout.ram + Number(off), true);
+  const e = core.fn.decodeOne(raw32);
+  const d = layout.decoded;
+  const len = dv.getUint8(e + d.len);
+  const sink = layout.regSink;
+  const rdOff = dv.getUint16(e + d.rd, true);
+  return {
+    pc,
+    name: OP_NAMES[dv.getUint8(e + d.op)],
+    rd: rdOff === sink ? 0 : rdOff >> 3,
+    rs1: dv.getUint16(e + d.rs1, true) >> 3,
+    rs2: dv.getUint16(e + d.rs2, true) >> 3,
+    imm: dv.getInt32(e + d.imm, true),
+    len,
+    raw: len === 2 ? raw32 & 0xffff : raw32 >>> 0,
+  };
+}
+
+/** Whether the region must stop after this instruction (control transfer or sensitive). */
+export function endsBlock(i: Insn): boolean {
+  if (i.name === 'illegal') return true;
+  return ENTRY_BY_NAME.get(i.name)?.endsBlock ?? true;
+}
+
+/** Discovers the region reachable from `entry` by direct branches. */
+export function discoverRegion(core: Core, entry: bigint): Region {
+  const insns = new Map<bigint, Insn>();
+  const leaders = new Set<bigint>([entry]);
+  const work: bigint[] = [entry];
+  const lo = entry - BigInt(MAX_REGION_SPAN / 2);
+  const hi = entry + BigInt(MAX_REGION_SPAN / 2);
+  const inSpan = (pc: bigint) => pc >= lo && pc < hi;
+
+  while (work.length > 0 && insns.size < MAX_REGION_INSNS) {
+    let pc = work.pop()!;
+    while (!insns.has(pc) && insns.size < MAX_REGION_INSNS) {
+      const i = decodeAt(core, pc);
+      if (!i) break;
+      insns.set(pc, i);
+      if (!endsBlock(i)) {
+        pc += BigInt(i.len);
+        if (!inSpan(pc)) break;
+        continue;
+      }
+      if (CONTROL.has(i.name) && i.name !== 'jalr') {
+        const target = pc + BigInt(i.imm);
+        if (inSpan(target)) {
+          leaders.add(target);
+          work.push(target);
+        }
+        if (BRANCHES.has(i.name)) {
+          const fall = pc + BigInt(i.len);
+          leaders.add(fall);
+          work.push(fall);
+        }
+      }
+      break;
+    }
+  }
+
+  // Blocks: maximal runs of decoded instructions from each leader, split at the next leader.
+  const blocks: Block[] = [];
+  const starts = [...leaders].filter((pc) => insns.has(pc)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const start of starts) {
+    const block: Block = { start, insns: [] };
+    let pc = start;
+    for (;;) {
+      const i = insns.get(pc);
+      if (!i) break;
+      block.insns.push(i);
+      pc += BigInt(i.len);
+      if (endsBlock(i) || leaders.has(pc)) break;
+    }
+    blocks.push(block);
+  }
+
+  // Coalesced byte ranges of the code, for invalidation.
+  const ranges: [bigint, bigint][] = [];
+  for (const i of [...insns.values()].sort((a, b) => (a.pc < b.pc ? -1 : 1))) {
+    const last = ranges.at(-1);
+    if (last && last[1] === i.pc) last[1] = i.pc + BigInt(i.len);
+    else ranges.push([i.pc, i.pc + BigInt(i.len)]);
+  }
+  const entryIndex = blocks.findIndex((b) => b.start === entry);
+  return { entry, blocks, entryIndex, ranges, insnCount: insns.size };
+}

@@ -1,0 +1,177 @@
+// The translator's code cache: translates hot regions, installs them in the shared function table
+// and the jump cache (where the interpreter and other regions find them), tracks which guest code
+// each covers, and invalidates them when the guest writes that code.
+import { PAGE_CODE, type Core } from '../core/core.ts';
+import { buildRegion } from './codegen.ts';
+import { discoverRegion, type Region } from './region.ts';
+import { MAX_LIVE_REGIONS } from './tuning.ts';
+
+/** A translated region in the cache. */
+interface Installed {
+  region: Region;
+  slot: number;
+  lines: number[];
+}
+
+export interface TranslatorStats {
+  regions: number;
+  guestInsns: number;
+  fallbackInsns: number;
+  modules: number;
+  translateSeconds: number;
+  compileSeconds: number;
+  invalidations: number;
+  flushes: number;
+}
+
+const NO_PC = 1n; // an odd pc never matches a jump-cache lookup
+
+export class Translator {
+  private readonly byEntry = new Map<bigint, Installed>();
+  private readonly byLine = new Map<number, Set<Installed>>();
+  private readonly freeSlots: number[] = [];
+  /** Keep the text of each module (golden tests, debugging). */
+  keepText = false;
+  lastText = '';
+  readonly stats: TranslatorStats = {
+    regions: 0,
+    guestInsns: 0,
+    fallbackInsns: 0,
+    modules: 0,
+    translateSeconds: 0,
+    compileSeconds: 0,
+    invalidations: 0,
+    flushes: 0,
+  };
+
+  constructor(
+    private readonly core: Core,
+    private readonly ramSize: number,
+  ) {
+    this.clearJumpCache();
+    if (core.table.length < 1) core.table.grow(1);
+  }
+
+  /** Translates the region entered at `pc` (or reinstalls it) and makes it reachable. */
+  translate(pc: bigint): void {
+    const known = this.byEntry.get(pc);
+    if (known) {
+      this.publish(known);
+      return;
+    }
+    if (this.byEntry.size >= MAX_LIVE_REGIONS) this.flush();
+    const t0 = performance.now();
+    const region = discoverRegion(this.core, pc);
+    const { module, fallbacks } = buildRegion(region, this.core.layout, this.ramSize);
+    if (this.keepText) this.lastText = module.emitText();
+    const bytes = module.emitBinary();
+    module.dispose();
+    const t1 = performance.now();
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), {
+      env: { memory: this.core.memory, table: this.core.table, execOp: this.core.fn.execOp },
+    });
+    const t2 = performance.now();
+    const slot = this.freeSlots.pop() ?? this.core.table.grow(1);
+    this.core.table.set(slot, instance.exports.region as WebAssembly.ExportValue);
+    const installed: Installed = { region, slot, lines: this.coverLines(region) };
+    for (const line of installed.lines) {
+      let set = this.byLine.get(line);
+      if (!set) this.byLine.set(line, (set = new Set()));
+      set.add(installed);
+    }
+    this.byEntry.set(pc, installed);
+    this.publish(installed);
+    const s = this.stats;
+    s.regions++;
+    s.modules++;
+    s.guestInsns += region.insnCount;
+    s.fallbackInsns += fallbacks;
+    s.translateSeconds += (t1 - t0) / 1000;
+    s.compileSeconds += (t2 - t1) / 1000;
+  }
+
+  /** The guest wrote [addr, addr + size): drop every region translated from those bytes. */
+  invalidate(addr: bigint, size: number): void {
+    const base = this.core.layout.ramBase;
+    const shift = BigInt(this.core.layout.codeLineShift);
+    const first = Number((addr - base) >> shift);
+    const last = Number((addr + BigInt(size) - 1n - base) >> shift);
+    for (let line = first; line <= last; line++) {
+      for (const r of [...(this.byLine.get(line) ?? [])]) {
+        if (r.region.ranges.some(([s, e]) => s < addr + BigInt(size) && addr < e)) this.remove(r);
+      }
+    }
+  }
+
+  /** Drops every translation (cache full, or RAM replaced). */
+  flush(): void {
+    for (const r of [...this.byEntry.values()]) this.remove(r);
+    this.stats.flushes++;
+  }
+
+  get liveRegions(): number {
+    return this.byEntry.size;
+  }
+
+  private remove(r: Installed): void {
+    this.byEntry.delete(r.region.entry);
+    const j = this.jumpEntry(r.region.entry);
+    const dv = this.core.dv;
+    if (dv.getBigUint64(j, true) === r.region.entry && dv.getUint32(j + 8, true) === r.slot) {
+      dv.setBigUint64(j, NO_PC, true);
+    }
+    this.core.table.set(r.slot, null);
+    this.freeSlots.push(r.slot);
+    const { layout, u8 } = this.core;
+    for (const line of r.lines) {
+      const set = this.byLine.get(line)!;
+      set.delete(r);
+      if (set.size === 0) {
+        this.byLine.delete(line);
+        u8[layout.codeLines + (line >> 3)] &= ~(1 << (line & 7));
+        const page = line >> (12 - layout.codeLineShift);
+        if (!this.pageHasCode(page)) u8[layout.pageFlags + page] &= ~PAGE_CODE;
+      }
+    }
+    this.stats.invalidations++;
+  }
+
+  private pageHasCode(page: number): boolean {
+    const perPage = 1 << (12 - this.core.layout.codeLineShift);
+    for (let line = page * perPage; line < (page + 1) * perPage; line++)
+      if (this.byLine.has(line)) return true;
+    return false;
+  }
+
+  /** Marks the code lines (and pages) a region was translated from, so stores to them exit. */
+  private coverLines(region: Region): number[] {
+    const { layout, u8 } = this.core;
+    const lines = new Set<number>();
+    for (const [s, e] of region.ranges) {
+      const first = Number((s - layout.ramBase) >> BigInt(layout.codeLineShift));
+      const last = Number((e - 1n - layout.ramBase) >> BigInt(layout.codeLineShift));
+      for (let line = first; line <= last; line++) lines.add(line);
+    }
+    for (const line of lines) {
+      u8[layout.codeLines + (line >> 3)] |= 1 << (line & 7);
+      u8[layout.pageFlags + (line >> (12 - layout.codeLineShift))] |= PAGE_CODE;
+    }
+    return [...lines];
+  }
+
+  private publish(r: Installed): void {
+    const j = this.jumpEntry(r.region.entry);
+    this.core.dv.setBigUint64(j, r.region.entry, true);
+    this.core.dv.setUint32(j + 8, r.slot, true);
+  }
+
+  private jumpEntry(pc: bigint): number {
+    const { layout } = this.core;
+    return layout.jumpCache + (Number((pc >> 1n) & BigInt(layout.jumpEntries - 1)) << 4);
+  }
+
+  private clearJumpCache(): void {
+    const { layout, dv } = this.core;
+    for (let i = 0; i < layout.jumpEntries; i++) dv.setBigUint64(layout.jumpCache + i * 16, NO_PC, true);
+  }
+}

@@ -1,0 +1,25 @@
+// Tuning constants of the translator, each with the reason for its value.
+
+/**
+ * Block entries before a block is translated. Translating costs about 15 µs plus 3-4 µs per guest
+ * instruction in binaryen and 50-200 µs in V8, i.e. the time to interpret some 20-60 thousand
+ * instructions; a block entered 64 times is usually in a loop that will run far longer than that.
+ */
+export const JIT_THRESHOLD = 64;
+
+/**
+ * Guest instructions in one region at most. Regions follow direct branches, so loops and their
+ * callees' straight-line paths fit; past a few hundred instructions compile time grows while
+ * the benefit does not.
+ */
+export const MAX_REGION_INSNS = 512;
+
+/** A region stays within this many bytes around its entry, to keep invalidation local. */
+export const MAX_REGION_SPAN = 4096;
+
+/**
+ * Live translated regions (function-table slots) at most; past it the code cache is flushed and
+ * hot code is translated again. Each live module costs about 4-5 KiB in V8, so 4096 regions stay
+ * near 20 MiB, and a flush is rare enough that re-translation stays cheap.
+ */
+export const MAX_LIVE_REGIONS = 4096;
