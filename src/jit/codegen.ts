@@ -1,10 +1,19 @@
 // Code generation for one region: one Wasm function, guest registers in locals for the whole
-// region, blocks in a dispatch loop (a br_table over block indices, so loops in the guest are
-// loops in Wasm), and one shared exit tail that writes state back and chains to the next region
+// region, its blocks structured by binaryen's Relooper (loops in the guest are loops in Wasm,
+// branches are direct), and one shared exit tail that writes state back and chains to the next region
 // through the jump cache with a tail call, without returning to JavaScript.
 import binaryen from 'binaryen';
 import type { Layout } from '../core/core.ts';
-import { Ctx, EXIT_BUDGET, EXIT_CONTINUE, L_BB, L_EXITPC, L_N, L_STATUS, MINSTRET_CSR } from './context.ts';
+import {
+  Ctx,
+  EXIT_BUDGET,
+  EXIT_CONTINUE,
+  L_EXITPC,
+  L_LABEL,
+  L_N,
+  L_STATUS,
+  MINSTRET_CSR,
+} from './context.ts';
 import { EMITTERS, TERMINATORS } from './emit/index.ts';
 import type { Block, Region } from './region.ts';
 
@@ -27,6 +36,19 @@ export interface RegionCode {
  * (EXIT_CONTINUE when it simply left the region; the pc is then in the state).
  */
 export function buildRegion(region: Region, layout: Layout, ramSize: number): RegionCode {
+  try {
+    return build(region, layout, ramSize, 'relooper');
+  } catch {
+    // binaryen's Relooper gives up on some control-flow shapes (it throws from its C++ core);
+    // the dispatch loop structures any graph, at the cost of an indirect branch per block.
+    return build(region, layout, ramSize, 'dispatch');
+  }
+}
+
+/** How the blocks of a region become Wasm control flow. */
+export type Structure = 'relooper' | 'dispatch';
+
+function build(region: Region, layout: Layout, ramSize: number, structure: Structure): RegionCode {
   const m = new binaryen.Module();
   m.setFeatures(binaryen.Features.MVP | binaryen.Features.TailCall | binaryen.Features.SignExt);
   m.setMemory(0, -1, null, [], false, false, 'mem');
@@ -53,21 +75,10 @@ export function buildRegion(region: Region, layout: Layout, ramSize: number): Re
   const indexOf = new Map(blocks.map((b, i) => [b.start, i]));
   const minstret = c.csrAddr(MINSTRET_CSR);
 
-  const code = blocks.map((block, bi) => {
-    // goTo: a block of this region (backward edges check the budget first) or an exit.
-    c.goTo = (pc) => {
-      const t = indexOf.get(pc);
-      if (t === undefined) return c.exit(c.i64(pc), EXIT_CONTINUE, 0);
-      const jump = m.block(null, [m.local.set(L_BB, c.i32(t)), m.br('loop')]);
-      if (t > bi) return jump;
-      // if (minstret + n >= limit) exit(pc, BUDGET)
-      const spent = m.i64.add(c.loadState64(minstret), m.local.get(L_N, binaryen.i64));
-      return m.block(null, [
-        m.if(m.i64.ge_u(spent, c.loadState64(layout.instretLimit)), c.exit(c.i64(pc), EXIT_BUDGET, 0)),
-        jump,
-      ]);
-    };
+  // Emit each block's statements and record where it goes next.
+  const emitted = blocks.map((block) => {
     c.stmts = [];
+    c.edges = [];
     const count = block.insns.length;
     const addRetired = () => m.local.set(L_N, m.i64.add(m.local.get(L_N, binaryen.i64), c.i64(count)));
     block.insns.forEach((insn, k) => {
@@ -80,17 +91,16 @@ export function buildRegion(region: Region, layout: Layout, ramSize: number): Re
     });
     const last = block.insns[count - 1];
     if (!TERMINATORS.has(last.name)) {
-      c.emit(addRetired(), c.goTo(last.pc + BigInt(last.len)));
+      c.emit(addRetired());
+      c.jumpTo(last.pc + BigInt(last.len));
     }
-    return c.stmts;
+    return { stmts: c.stmts, edges: c.edges };
   });
 
-  // Dispatch: block Bi ends right before code i, so `br_table Bi` runs block i.
-  const labels = blocks.map((_, i) => `B${i}`);
-  let nest = m.block(labels[0], [m.switch(labels, labels[0], m.local.get(L_BB, binaryen.i32))]);
-  code.forEach((stmts, i) => {
-    nest = m.block(i + 1 < code.length ? labels[i + 1] : null, [nest, ...stmts]);
-  });
+  const structured =
+    structure === 'relooper'
+      ? relooperStructure(m, c, emitted, indexOf, entryIndex)
+      : dispatchStructure(m, c, emitted, indexOf, entryIndex);
 
   // The tail: write back, then chain when the next pc is translated and budget remains.
   //   spill; pc = exitpc; minstret += n
@@ -133,13 +143,88 @@ export function buildRegion(region: Region, layout: Layout, ramSize: number): Re
     m.return(m.local.get(L_STATUS, binaryen.i32)),
   ];
 
-  const body = m.block(null, [
-    ...c.reload(),
-    m.local.set(L_BB, c.i32(entryIndex)),
-    m.block('exit', [m.loop('loop', nest)]),
-    ...tail,
-  ]);
+  const body = m.block(null, [...c.reload(), m.block('exit', [structured]), ...tail]);
   m.addFunction('region', binaryen.none, binaryen.i32, c.locals, body);
   m.addFunctionExport('region', 'region');
   return { module: m, fallbacks: c.fallbacks };
+}
+
+type Emitted = { stmts: binaryen.ExpressionRef[]; edges: { cond: binaryen.ExpressionRef; pc: bigint }[] };
+
+/** if (minstret + n >= limit) exit(pc, BUDGET): every backward edge checks the budget. */
+function budgetCheck(m: binaryen.Module, c: Ctx, pc: bigint): binaryen.ExpressionRef {
+  const minstret = c.csrAddr(MINSTRET_CSR);
+  const spent = m.i64.add(c.loadState64(minstret), m.local.get(L_N, binaryen.i64));
+  return m.if(m.i64.ge_u(spent, c.loadState64(c.layout.instretLimit)), c.exit(c.i64(pc), EXIT_BUDGET, 0));
+}
+
+function relooperStructure(
+  m: binaryen.Module,
+  c: Ctx,
+  emitted: Emitted[],
+  indexOf: Map<bigint, number>,
+  entryIndex: number,
+): binaryen.ExpressionRef {
+  // Structure the control flow: binaryen's Relooper turns the blocks and edges into Wasm loops,
+  // blocks and ifs. Edges leaving the region go to small exit blocks.
+  const relooper = new binaryen.Relooper(m);
+  const rblocks = emitted.map((e) => relooper.addBlock(m.block(null, e.stmts)));
+  const exits = new Map<bigint, number>();
+  const exitBlock = (pc: bigint) => {
+    let b = exits.get(pc);
+    if (b === undefined) exits.set(pc, (b = relooper.addBlock(c.exit(c.i64(pc), EXIT_CONTINUE, 0))));
+    return b;
+  };
+  emitted.forEach(({ edges }, from) => {
+    const seen = new Set<number>();
+    for (const edge of edges) {
+      const to = indexOf.get(edge.pc);
+      const target = to === undefined ? exitBlock(edge.pc) : rblocks[to];
+      if (seen.has(target)) continue; // both ways lead to the same place: the condition is moot
+      seen.add(target);
+      // A backward edge goes through a block that checks the budget first.
+      let via = target;
+      if (to !== undefined && to <= from) {
+        via = relooper.addBlock(budgetCheck(m, c, edge.pc));
+        relooper.addBranch(via, target, 0, 0);
+      }
+      relooper.addBranch(rblocks[from], via, edge.cond, 0);
+    }
+  });
+  return relooper.renderAndDispose(rblocks[entryIndex], L_LABEL);
+}
+
+/**
+ * The dispatch loop: block Bi ends right before code i, so `br_table Bi` on the block index runs
+ * block i; an edge sets the index and branches back to the loop.
+ *   loop $loop { block $Bn-1 { ... block $B0 { br_table $B0..$Bn-1 (bb) } code0 ... } coden-1 }
+ */
+function dispatchStructure(
+  m: binaryen.Module,
+  c: Ctx,
+  emitted: Emitted[],
+  indexOf: Map<bigint, number>,
+  entryIndex: number,
+): binaryen.ExpressionRef {
+  const goTo = (from: number, pc: bigint) => {
+    const to = indexOf.get(pc);
+    if (to === undefined) return c.exit(c.i64(pc), EXIT_CONTINUE, 0);
+    const jump = m.block(null, [m.local.set(L_LABEL, c.i32(to)), m.br('loop')]);
+    return to > from ? jump : m.block(null, [budgetCheck(m, c, pc), jump]);
+  };
+  const code = emitted.map(({ stmts, edges }, from) => {
+    // Conditional edges in order, then the unconditional one.
+    let tail: binaryen.ExpressionRef = m.unreachable();
+    for (let e = edges.length - 1; e >= 0; e--) {
+      const { cond, pc } = edges[e];
+      tail = cond ? m.if(cond, goTo(from, pc), tail) : goTo(from, pc);
+    }
+    return edges.length ? [...stmts, tail] : stmts;
+  });
+  const labels = emitted.map((_, i) => `B${i}`);
+  let nest = m.block(labels[0], [m.switch(labels, labels[0], m.local.get(L_LABEL, binaryen.i32))]);
+  code.forEach((stmts, i) => {
+    nest = m.block(i + 1 < code.length ? labels[i + 1] : null, [nest, ...stmts]);
+  });
+  return m.block(null, [m.local.set(L_LABEL, c.i32(entryIndex)), m.loop('loop', nest)]);
 }

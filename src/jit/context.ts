@@ -11,7 +11,7 @@ export const EXIT_CONTINUE = -1;
 export const EXIT_BUDGET = 0;
 
 // Fixed locals of a region function (it has no parameters).
-export const L_BB = 0; // i32: the block to run next (dispatch loop)
+export const L_LABEL = 0; // i32: the Relooper's label helper (which block to enter next, when needed)
 export const L_STATUS = 1; // i32: exit reason when leaving
 export const L_EXITPC = 2; // i64: guest pc to leave at
 export const L_N = 3; // i64: instructions retired in this region not yet added to minstret
@@ -85,8 +85,20 @@ export class Ctx {
       this.stmts = saved;
     }
   }
-  /** Continues at a guest pc: a block of this region (dispatch loop) or an exit. Set by codegen. */
-  goTo!: (pc: bigint) => Ref;
+  /**
+   * Where the current block goes next: conditional edges in order, then the unconditional one
+   * (cond 0). Codegen turns them into structured control flow (binaryen's Relooper) when the
+   * target is in the region, or into exits.
+   */
+  edges: { cond: Ref; pc: bigint }[] = [];
+  /** Ends the block: go to `pc` when `cond` holds (evaluated at the end of the block). */
+  branchTo(cond: Ref, pc: bigint): void {
+    this.edges.push({ cond, pc });
+  }
+  /** Ends the block: go to `pc`. */
+  jumpTo(pc: bigint): void {
+    this.edges.push({ cond: 0, pc });
+  }
   /** The guest pc of the current instruction, and of the one after it. */
   get pc(): bigint {
     return this.insn.pc;

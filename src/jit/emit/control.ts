@@ -1,6 +1,7 @@
-// Control transfers, the ends of blocks. Direct targets inside the region continue in its
-// dispatch loop (c.goTo); others leave through the shared tail, which chains to translated code
-// through the jump cache without returning to JavaScript.
+// Control transfers, the ends of blocks. Direct targets become edges of the region's control
+// flow (Ctx.branchTo/jumpTo: loops in the guest are loops in Wasm); indirect ones leave through
+// the shared tail, which chains to translated code through the jump cache without returning to
+// JavaScript.
 import binaryen from 'binaryen';
 import { EXIT_CONTINUE, type Ctx } from '../context.ts';
 import type { Emitter } from './index.ts';
@@ -9,8 +10,10 @@ type Ref = number;
 
 // if (rs1 CMP rs2) goto pc + imm else goto pc + len
 function branch(cmp: (c: Ctx, a: Ref, b: Ref) => Ref): Emitter {
-  return (c, i) =>
-    c.emit(c.m.if(cmp(c, c.get(i.rs1), c.get(i.rs2)), c.goTo(i.pc + BigInt(i.imm)), c.goTo(c.nextPc)));
+  return (c, i) => {
+    c.branchTo(cmp(c, c.get(i.rs1), c.get(i.rs2)), i.pc + BigInt(i.imm));
+    c.jumpTo(c.nextPc);
+  };
 }
 
 export const control: Record<string, Emitter> = {
@@ -23,7 +26,7 @@ export const control: Record<string, Emitter> = {
   // rd = pc + len; goto pc + imm
   jal: (c, i) => {
     c.set(i.rd, c.i64(c.nextPc));
-    c.emit(c.goTo(i.pc + BigInt(i.imm)));
+    c.jumpTo(i.pc + BigInt(i.imm));
   },
   // t = (rs1 + imm) & ~1; rd = pc + len; leave to t (the tail looks t up in the jump cache)
   jalr: (c, i) => {

@@ -14,5 +14,5 @@ export const EMITTERS: ReadonlyMap<string, Emitter> = new Map(
   Object.entries({ ...integer, ...memory, ...muldiv, ...control }),
 );
 
-/** Control transfers whose emitters end a block themselves (through Ctx.goTo or Ctx.exit). */
+/** Control transfers whose emitters end a block themselves (through Ctx.branchTo/jumpTo or Ctx.exit). */
 export const TERMINATORS = new Set(Object.keys(control));
