@@ -1,37 +1,76 @@
-// `npm run bench`: runs the bundled workloads on each engine through the public API and prints a
-// table (workload, instructions, seconds, MIPS) with the geometric mean. Every row's console
-// output is checked against the natively computed checksum; a wrong row is flagged, not timed.
-import { readFile, readdir } from 'node:fs/promises';
+// `npm run bench`: runs the bundled workloads on each engine and prints a table (workload,
+// instructions, seconds, MIPS, speedup over the interpreter) with geometric means, and
+// qemu-system-riscv64 on the same ELFs when it is installed. Every measurement is a fresh
+// `wasmvisor run --stats` process (as a user runs it) on an ELF copy whose `bench_scale` is set
+// to the requested scale; every row's output is checked against the natively computed checksum,
+// and a wrong row is flagged, not timed.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createMachine, type EngineName } from '../src/index.ts';
+import { parseElf } from '../src/loader/elf.ts';
 
-const here = new URL('./guests/', import.meta.url);
+const root = new URL('..', import.meta.url).pathname;
+const guests = join(root, 'bench/guests');
 
-interface Row {
-  workload: string;
-  engine: EngineName;
-  instret: bigint;
+interface Sample {
   seconds: number;
-  mips: number;
+  instret: number;
   ok: boolean;
 }
 
-/** Runs one workload at `scale` and returns its output, instructions and guest time. */
-export async function runWorkload(elf: Uint8Array, name: string, engine: EngineName, scale: number) {
-  const vm = await createMachine({ engine });
-  vm.loadElf(elf, name);
-  const scaleAddr = vm.symbol('bench_scale');
-  if (scaleAddr === undefined) throw new Error(`${name}: no bench_scale symbol`);
-  const le = new Uint8Array(4);
-  new DataView(le.buffer).setUint32(0, scale, true);
-  vm.writeMemory(scaleAddr, le);
-  const out: number[] = [];
-  vm.onOutput((b) => out.push(...b));
-  const result = await vm.run();
-  return { output: new TextDecoder().decode(Uint8Array.from(out)), result };
+/** A copy of the ELF with `bench_scale` set, so every engine (and QEMU) runs the same file. */
+export function scaledElf(elf: Uint8Array, name: string, scale: number, dir: string): string {
+  const image = parseElf(elf, name);
+  const addr = image.symbols.get('bench_scale');
+  const seg = image.segments.find(
+    (s) => addr !== undefined && addr >= s.paddr && addr + 4n <= s.paddr + BigInt(s.data.length),
+  );
+  if (!seg || addr === undefined) throw new Error(`${name}: no bench_scale in the file's data`);
+  const copy = Uint8Array.from(elf);
+  new DataView(copy.buffer).setUint32(seg.data.byteOffset + Number(addr - seg.paddr), scale, true);
+  const path = join(dir, `${name}-x${scale}.elf`);
+  writeFileSync(path, copy);
+  return path;
 }
 
-async function main() {
+function runWasmvisor(elf: string, engine: string, expected: string | undefined): Sample {
+  const r = spawnSync(
+    process.execPath,
+    [join(root, 'bin/wasmvisor.js'), 'run', elf, '--engine', engine, '--stats'],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    },
+  );
+  const stats = JSON.parse(r.stderr.trim().split('\n').at(-1) ?? '{}');
+  const ok = r.status === 0 && (expected === undefined || r.stdout === expected);
+  return { seconds: stats.seconds, instret: stats.instret, ok };
+}
+
+/** QEMU's wall time for the same ELF (it has no instruction count of its own to report). */
+function runQemu(elf: string, expected: string | undefined): Sample | undefined {
+  const t0 = performance.now();
+  const r = spawnSync('qemu-system-riscv64', ['-M', 'virt', '-bios', 'none', '-nographic', '-kernel', elf], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  if (r.error) return undefined;
+  const seconds = (performance.now() - t0) / 1000;
+  return { seconds, instret: 0, ok: r.status === 0 && (expected === undefined || r.stdout === expected) };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function geomean(xs: number[]): number {
+  return Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / Math.max(xs.length, 1));
+}
+
+function main() {
   const { values, positionals } = parseArgs({
     args: process.argv.slice(2),
     allowPositionals: true,
@@ -39,57 +78,77 @@ async function main() {
       scale: { type: 'string', default: '3' },
       engine: { type: 'string', multiple: true },
       repeat: { type: 'string', default: '3' },
+      'no-qemu': { type: 'boolean', default: false },
     },
   });
   const scale = Number(values.scale);
   const repeat = Number(values.repeat);
-  const engines = (values.engine ?? ['interp']) as EngineName[];
-  const expected = JSON.parse(await readFile(new URL('expected.json', here), 'utf8')) as Record<
+  const engines = values.engine ?? ['interp', 'jit'];
+  const expected = JSON.parse(readFileSync(join(guests, 'expected.json'), 'utf8')) as Record<
     string,
     Record<string, string>
   >;
   const names = positionals.length
     ? positionals
-    : (await readdir(here)).filter((f) => f.endsWith('.elf')).map((f) => f.replace(/\.elf$/, ''));
-  const rows: Row[] = [];
-  for (const name of names.sort()) {
-    const elf = await readFile(new URL(`${name}.elf`, here));
+    : readdirSync(guests)
+        .filter((f) => f.endsWith('.elf'))
+        .map((f) => f.slice(0, -4))
+        .sort();
+  const dir = mkdtempSync(join(tmpdir(), 'wasmvisor-bench-'));
+  const qemu = !values['no-qemu'] && !spawnSync('qemu-system-riscv64', ['--version']).error;
+  const columns = [...engines, ...(qemu ? ['qemu'] : [])];
+  const head = ['workload'.padEnd(14), 'instructions'.padStart(12)];
+  for (const c of columns) head.push(`${c} s`.padStart(9), `${c} MIPS`.padStart(11));
+  head.push(...engines.filter((e) => e !== 'interp').map((e) => `${e}/interp`.padStart(12)));
+  if (qemu) head.push(...engines.map((e) => `${e}/qemu`.padStart(11)));
+  process.stdout.write(head.join(' ') + '\n');
+  if (!qemu) process.stdout.write('(qemu-system-riscv64 not installed: no QEMU column)\n');
+
+  const mips: Record<string, number[]> = {};
+  let wrong = false;
+  for (const name of names) {
+    const path = scaledElf(readFileSync(join(guests, `${name}.elf`)), name, scale, dir);
     const want = expected[name]?.[String(scale)];
-    for (const engine of engines) {
-      const samples: number[] = [];
-      let instret = 0n;
-      let ok = true;
+    const row: Record<string, { seconds: number; ok: boolean }> = {};
+    let instret = 0;
+    for (const c of columns) {
+      const samples: Sample[] = [];
       for (let i = 0; i < repeat; i++) {
-        const { output, result } = await runWorkload(elf, name, engine, scale);
-        ok &&= result.exitCode === 0 && (want === undefined || output === want);
-        samples.push(result.seconds);
-        instret = result.instret;
+        const s = c === 'qemu' ? runQemu(path, want) : runWasmvisor(path, c, want);
+        if (s) samples.push(s);
       }
-      samples.sort((a, b) => a - b);
-      const seconds = samples[Math.floor(samples.length / 2)];
-      const row = { workload: name, engine, instret, seconds, mips: Number(instret) / seconds / 1e6, ok };
-      rows.push(row);
-      process.stdout.write(formatRow(row) + '\n');
+      if (c !== 'qemu' && samples[0]) instret = samples[0].instret;
+      row[c] = { seconds: median(samples.map((s) => s.seconds)), ok: samples.every((s) => s.ok) };
     }
+    const cells = [name.padEnd(14), String(instret).padStart(12)];
+    for (const c of columns) {
+      const { seconds, ok } = row[c];
+      const m = instret / seconds / 1e6;
+      if (ok) (mips[c] ??= []).push(m);
+      else wrong = true;
+      cells.push(seconds.toFixed(3).padStart(9), (ok ? m.toFixed(1) : 'WRONG').padStart(11));
+    }
+    for (const e of engines.filter((x) => x !== 'interp')) {
+      cells.push(`${(row.interp.seconds / row[e].seconds).toFixed(2)}x`.padStart(12));
+    }
+    if (qemu)
+      for (const e of engines) cells.push(`${(row.qemu.seconds / row[e].seconds).toFixed(2)}x`.padStart(11));
+    process.stdout.write(cells.join(' ') + '\n');
   }
-  for (const engine of engines) {
-    const good = rows.filter((r) => r.engine === engine && r.ok);
-    const geo = Math.exp(good.reduce((s, r) => s + Math.log(r.mips), 0) / Math.max(good.length, 1));
-    process.stdout.write(
-      `${'geomean'.padEnd(16)} ${engine.padEnd(7)} ${''.padStart(14)} ${''.padStart(9)} ${geo.toFixed(1).padStart(9)}\n`,
+  const geo = ['geomean MIPS'.padEnd(14), ''.padStart(12)];
+  for (const c of columns)
+    geo.push(
+      ''.padStart(9),
+      geomean(mips[c] ?? [])
+        .toFixed(1)
+        .padStart(11),
     );
-  }
-  if (rows.some((r) => !r.ok)) process.exitCode = 1;
-}
-
-function formatRow(r: Row): string {
-  const mips = r.ok ? r.mips.toFixed(1) : 'WRONG';
-  return `${r.workload.padEnd(16)} ${r.engine.padEnd(7)} ${r.instret.toString().padStart(14)} ${r.seconds.toFixed(3).padStart(9)} ${mips.padStart(9)}`;
-}
-
-if (process.argv[1]?.endsWith('bench/run.ts')) {
+  process.stdout.write(geo.join(' ') + '\n');
   process.stdout.write(
-    `${'workload'.padEnd(16)} ${'engine'.padEnd(7)} ${'instructions'.padStart(14)} ${'seconds'.padStart(9)} ${'MIPS'.padStart(9)}\n`,
+    `scale ${scale}, median of ${repeat}; seconds = guest time from --stats (QEMU: wall time of the whole process, ` +
+      'including its start-up); x = how many times faster than the column named\n',
   );
-  await main();
+  if (wrong) process.exitCode = 1;
 }
+
+main();

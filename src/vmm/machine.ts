@@ -262,15 +262,18 @@ export class Machine {
     if (this.jitThreshold === 0) await this.translatorLoading;
     const start = performance.now();
     let lastYield = start;
+    let awayMs = 0; // event-loop turns spent on other work (e.g. loading the translator)
     for (;;) {
-      const result = this.runSlice(options, start);
+      const result = this.runSlice(options, start + awayMs);
       if (typeof result === 'object') return result;
       const now = performance.now();
       if (result !== undefined || now - lastYield > YIELD_EVERY_MS) {
-        // WFI sleeps on the event loop (no host CPU spent); otherwise just let input in.
+        // WFI sleeps on the event loop (no host CPU spent; guest time); otherwise just let input
+        // and background work in (not guest time).
         this.flushOutput();
         await new Promise((resolve) => setTimeout(resolve, result ?? 0));
         lastYield = performance.now();
+        if (result === undefined) awayMs += lastYield - now;
       }
     }
   }
