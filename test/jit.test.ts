@@ -1,0 +1,76 @@
+// Translator-specific behaviour (the shared guest suites already run on the jit configurations).
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { createMachine } from '../src/index.ts';
+
+const RAM = 0x8000_0000n;
+const ADDI_A0_A0 = (imm: number) => ((imm & 0xfff) << 20) | (10 << 15) | (10 << 7) | 0x13;
+const J_BACK_4 = 0xffdff06f; // jal zero,-4
+
+function code(...words: number[]): Uint8Array {
+  const b = new Uint8Array(words.length * 4);
+  words.forEach((w, i) => new DataView(b.buffer).setUint32(i * 4, w >>> 0, true));
+  return b;
+}
+
+test('a loop is translated, runs within its budget, and a host write to it invalidates it', async () => {
+  const vm = await createMachine({ engine: 'jit', jitThreshold: 0, memory: 1 << 20 });
+  await vm.jitReady();
+  vm.writeMemory(RAM, code(ADDI_A0_A0(1), J_BACK_4));
+  vm.pc = RAM;
+  let r = vm.runFor(10_000n);
+  expect(r.exitReason).toBe('budget');
+  const first = vm.instret;
+  // Budget checks sit on backward edges, so the loop stops within an iteration of the budget.
+  expect(first).toBeGreaterThanOrEqual(10_000n);
+  expect(first).toBeLessThan(10_004n);
+  expect(vm.getReg(10)).toBe(first / 2n);
+  const stats = vm.jitStats()!;
+  expect(stats.regions).toBeGreaterThanOrEqual(1);
+  expect(stats.guestInsns).toBeGreaterThanOrEqual(2);
+
+  vm.writeMemory(RAM, code(ADDI_A0_A0(2)));
+  expect(vm.jitStats()!.invalidations).toBeGreaterThan(stats.invalidations);
+  vm.setReg(10, 0n);
+  vm.pc = RAM;
+  r = vm.runFor(10_000n);
+  const ran = vm.instret - first;
+  expect(vm.getReg(10)).toBe((ran / 2n) * 2n); // the new code adds 2 per iteration
+});
+
+test('--stats reports translator figures and exits by reason on the jit', () => {
+  const root = new URL('..', import.meta.url).pathname;
+  const r = spawnSync(
+    process.execPath,
+    [
+      join(root, 'bin/wasmvisor.js'),
+      'run',
+      join(root, 'test/guests/hello.elf'),
+      '--engine',
+      'jit',
+      '--jit-threshold',
+      '0',
+      '--stats',
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  expect(r.status).toBe(0);
+  const stats = JSON.parse(r.stderr.trim().split('\n').at(-1)!);
+  expect(stats.engine).toBe('jit');
+  expect(stats.jit.regions).toBeGreaterThan(0);
+  expect(stats.jit.guestInsns).toBeGreaterThan(stats.jit.fallbackInsns);
+  expect(stats.exits.hot).toBeGreaterThan(0);
+  expect(stats.exits.mmio).toBeGreaterThan(0);
+});
+
+test('a bad --jit-threshold is refused', () => {
+  const root = new URL('..', import.meta.url).pathname;
+  const r = spawnSync(
+    process.execPath,
+    [join(root, 'bin/wasmvisor.js'), 'run', join(root, 'test/guests/hello.elf'), '--jit-threshold', 'soon'],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  expect(r.status).toBe(2);
+  expect(r.stderr).toMatch(/^wasmvisor: invalid --jit-threshold 'soon'/);
+});
