@@ -14,6 +14,7 @@ import {
   MTIME_HZ,
   SLICE_INSNS,
   YIELD_EVERY_MS,
+  YIELD_WHILE_JIT_LOADS_MS,
 } from './tuning.ts';
 import { causeName } from './causes.ts';
 
@@ -267,7 +268,8 @@ export class Machine {
       const result = this.runSlice(options, start + awayMs);
       if (typeof result === 'object') return result;
       const now = performance.now();
-      if (result !== undefined || now - lastYield > YIELD_EVERY_MS) {
+      const every = this.translatorLoading && !this.translator ? YIELD_WHILE_JIT_LOADS_MS : YIELD_EVERY_MS;
+      if (result !== undefined || now - lastYield > every) {
         // WFI sleeps on the event loop (no host CPU spent; guest time); otherwise just let input
         // and background work in (not guest time).
         this.flushOutput();
