@@ -73,6 +73,7 @@ function build(region: Region, layout: Layout, ramSize: number, structure: Struc
   // registers written later in the block too (they hold values from the previous iteration).
   for (const b of blocks) for (const i of b.insns) if (writesRd(i.name) && i.rd !== 0) c.willWrite(i.rd);
   const indexOf = new Map(blocks.map((b, i) => [b.start, i]));
+  c.returnTargets = region.returnTargets ?? [];
   const minstret = c.csrAddr(MINSTRET_CSR);
 
   // Emit each block's statements and record where it goes next.
@@ -149,7 +150,10 @@ function build(region: Region, layout: Layout, ramSize: number, structure: Struc
   return { module: m, fallbacks: c.fallbacks };
 }
 
-type Emitted = { stmts: binaryen.ExpressionRef[]; edges: { cond: binaryen.ExpressionRef; pc: bigint }[] };
+type Emitted = {
+  stmts: binaryen.ExpressionRef[];
+  edges: { cond: binaryen.ExpressionRef; pc: bigint | number }[];
+};
 
 /** if (minstret + n >= limit) exit(pc, BUDGET): every backward edge checks the budget. */
 function budgetCheck(m: binaryen.Module, c: Ctx, pc: bigint): binaryen.ExpressionRef {
@@ -169,23 +173,25 @@ function relooperStructure(
   // blocks and ifs. Edges leaving the region go to small exit blocks.
   const relooper = new binaryen.Relooper(m);
   const rblocks = emitted.map((e) => relooper.addBlock(m.block(null, e.stmts)));
-  const exits = new Map<bigint, number>();
-  const exitBlock = (pc: bigint) => {
+  const exits = new Map<bigint | number, number>();
+  // An exit block per target: a constant pc, or (a number) the i64 local holding a dynamic one.
+  const exitBlock = (pc: bigint | number) => {
     let b = exits.get(pc);
-    if (b === undefined) exits.set(pc, (b = relooper.addBlock(c.exit(c.i64(pc), EXIT_CONTINUE, 0))));
+    const target = typeof pc === 'bigint' ? c.i64(pc) : m.local.get(pc, binaryen.i64);
+    if (b === undefined) exits.set(pc, (b = relooper.addBlock(c.exit(target, EXIT_CONTINUE, 0))));
     return b;
   };
   emitted.forEach(({ edges }, from) => {
     const seen = new Set<number>();
     for (const edge of edges) {
-      const to = indexOf.get(edge.pc);
+      const to = typeof edge.pc === 'bigint' ? indexOf.get(edge.pc) : undefined;
       const target = to === undefined ? exitBlock(edge.pc) : rblocks[to];
       if (seen.has(target)) continue; // both ways lead to the same place: the condition is moot
       seen.add(target);
       // A backward edge goes through a block that checks the budget first.
       let via = target;
       if (to !== undefined && to <= from) {
-        via = relooper.addBlock(budgetCheck(m, c, edge.pc));
+        via = relooper.addBlock(budgetCheck(m, c, edge.pc as bigint));
         relooper.addBranch(via, target, 0, 0);
       }
       relooper.addBranch(rblocks[from], via, edge.cond, 0);
@@ -206,7 +212,8 @@ function dispatchStructure(
   indexOf: Map<bigint, number>,
   entryIndex: number,
 ): binaryen.ExpressionRef {
-  const goTo = (from: number, pc: bigint) => {
+  const goTo = (from: number, pc: bigint | number) => {
+    if (typeof pc === 'number') return c.exit(m.local.get(pc, binaryen.i64), EXIT_CONTINUE, 0);
     const to = indexOf.get(pc);
     if (to === undefined) return c.exit(c.i64(pc), EXIT_CONTINUE, 0);
     const jump = m.block(null, [m.local.set(L_LABEL, c.i32(to)), m.br('loop')]);

@@ -90,7 +90,9 @@ export class Ctx {
    * (cond 0). Codegen turns them into structured control flow (binaryen's Relooper) when the
    * target is in the region, or into exits.
    */
-  edges: { cond: Ref; pc: bigint }[] = [];
+  edges: { cond: Ref; pc: bigint | number }[] = [];
+  /** Return addresses of the region's calls (see Region.returnTargets). */
+  returnTargets: bigint[] = [];
   /** Ends the block: go to `pc` when `cond` holds (evaluated at the end of the block). */
   branchTo(cond: Ref, pc: bigint): void {
     this.edges.push({ cond, pc });
@@ -98,6 +100,10 @@ export class Ctx {
   /** Ends the block: go to `pc`. */
   jumpTo(pc: bigint): void {
     this.edges.push({ cond: 0, pc });
+  }
+  /** Ends the block: go to the pc held in i64 local `local` (leaves the region). */
+  jumpToLocal(local: number): void {
+    this.edges.push({ cond: 0, pc: local });
   }
   /** The guest pc of the current instruction, and of the one after it. */
   get pc(): bigint {

@@ -4,7 +4,7 @@
 import type { Core } from '../core/core.ts';
 import { OP_NAMES } from '../isa/ops.ts';
 import { ENTRY_BY_NAME } from '../isa/table.ts';
-import { MAX_REGION_INSNS, MAX_REGION_SPAN } from './tuning.ts';
+import { MAX_REGION_INSNS, MAX_REGION_SPAN, MAX_RETURN_TARGETS } from './tuning.ts';
 
 export interface Insn {
   pc: bigint;
@@ -29,6 +29,9 @@ export interface Region {
   /** Blocks in address order; blocks[0] is not necessarily the entry (see entryIndex). */
   blocks: Block[];
   entryIndex: number;
+  /** Return addresses of the calls (jal with a link register) in the region: likely targets of
+   * its jalr instructions, which then stay inside the region when they match. */
+  returnTargets: bigint[];
   /** Byte ranges of guest code this region was translated from: [start, end) pairs. */
   ranges: [bigint, bigint][];
   insnCount: number;
@@ -75,6 +78,7 @@ export function discoverRegion(core: Core, entry: bigint): Region {
   const lo = entry - BigInt(MAX_REGION_SPAN / 2);
   const hi = entry + BigInt(MAX_REGION_SPAN / 2);
   const inSpan = (pc: bigint) => pc >= lo && pc < hi;
+  const returns = new Set<bigint>();
 
   while (work.length > 0 && insns.size < MAX_REGION_INSNS) {
     let pc = work.pop()!;
@@ -93,10 +97,14 @@ export function discoverRegion(core: Core, entry: bigint): Region {
           leaders.add(target);
           work.push(target);
         }
-        if (BRANCHES.has(i.name)) {
+        // A branch falls through; a call (jal with a link) comes back after itself.
+        if (BRANCHES.has(i.name) || (i.name === 'jal' && i.rd !== 0)) {
           const fall = pc + BigInt(i.len);
-          leaders.add(fall);
-          work.push(fall);
+          if (inSpan(fall)) {
+            leaders.add(fall);
+            work.push(fall);
+            if (i.name === 'jal') returns.add(fall);
+          }
         }
       }
       break;
@@ -127,5 +135,6 @@ export function discoverRegion(core: Core, entry: bigint): Region {
     else ranges.push([i.pc, i.pc + BigInt(i.len)]);
   }
   const entryIndex = blocks.findIndex((b) => b.start === entry);
-  return { entry, blocks, entryIndex, ranges, insnCount: insns.size };
+  const returnTargets = [...returns].filter((pc) => insns.has(pc)).slice(0, MAX_RETURN_TARGETS);
+  return { entry, blocks, entryIndex, returnTargets, ranges, insnCount: insns.size };
 }

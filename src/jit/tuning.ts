@@ -23,3 +23,9 @@ export const MAX_REGION_SPAN = 4096;
  * near 20 MiB, and a flush is rare enough that re-translation stays cheap.
  */
 export const MAX_LIVE_REGIONS = 4096;
+
+/**
+ * Return addresses a jalr is compared with before it leaves the region. Each costs a compare and
+ * a branch on every return; a region rarely has more call sites that matter than this.
+ */
+export const MAX_RETURN_TARGETS = 8;

@@ -3,7 +3,7 @@
 // the shared tail, which chains to translated code through the jump cache without returning to
 // JavaScript.
 import binaryen from 'binaryen';
-import { EXIT_CONTINUE, type Ctx } from '../context.ts';
+import type { Ctx } from '../context.ts';
 import type { Emitter } from './index.ts';
 
 type Ref = number;
@@ -28,11 +28,17 @@ export const control: Record<string, Emitter> = {
     c.set(i.rd, c.i64(c.nextPc));
     c.jumpTo(i.pc + BigInt(i.imm));
   },
-  // t = (rs1 + imm) & ~1; rd = pc + len; leave to t (the tail looks t up in the jump cache)
+  // t = (rs1 + imm) & ~1; rd = pc + len
+  // if (t == ret1) goto ret1 ... (returns to the region's own call sites stay inside it)
+  // else leave to t (the tail looks t up in the jump cache)
   jalr: (c, i) => {
     const t = c.temp();
     c.emit(c.m.local.set(t, c.m.i64.and(c.m.i64.add(c.get(i.rs1), c.i64(i.imm)), c.i64(-2))));
     c.set(i.rd, c.i64(c.nextPc));
-    c.emit(c.exit(c.m.local.get(t, binaryen.i64), EXIT_CONTINUE, 0));
+    if (i.rd === 0) {
+      for (const ret of c.returnTargets)
+        c.branchTo(c.m.i64.eq(c.m.local.get(t, binaryen.i64), c.i64(ret)), ret);
+    }
+    c.jumpToLocal(t);
   },
 };
