@@ -234,7 +234,7 @@ export function execOp(): i32 {
         traps = 0;
         store<u64>(PC, pc);
         store<u64>(INSTRET_LIMIT, csr(MINSTRET) + <u64>budget);
-        const r = call_indirect<i32>(load<u32>(j, 8));
+        const r = call_indirect<i32>(load<u32>(j, 8), load<u32>(j, 12));
         if (r != EXIT_CONTINUE) return r;
         const after = csr(MINSTRET);
         budget = <i32>(load<u64>(INSTRET_LIMIT) - after);

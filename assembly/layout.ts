@@ -7,7 +7,7 @@
 //   0x0001_0000  AssemblyScript static data (asconfig memoryBase); the stub runtime never grows it
 //   0x0010_0000  decode cache: DECODE_ENTRIES records of 16 bytes, indexed by (pc >> 1)
 //   0x0050_0000  page flags: one byte per 4 KiB page of guest RAM
-//   0x0060_0000  jump cache: pc -> translated region (table index), JUMP_ENTRIES x 16 bytes
+//   0x0060_0000  jump cache: pc -> translated region (table index, entry block), JUMP_ENTRIES x 16 bytes
 //   0x0070_0000  hotness counters of block entries, HOT_ENTRIES x 4 bytes
 //   0x0080_0000  code-line bitmap: one bit per CODE_LINE bytes of RAM that translated code covers
 //   0x00e0_0000  reserved for the MMU (TLB)
@@ -61,7 +61,7 @@ export const PAGE_WATCH: u8 = 1; // a store exits to the host after completing (
 export const PAGE_CODE: u8 = 2; // translated code lives here: stores invalidate it
 
 export const JUMP_CACHE: usize = 0x60_0000;
-export const JUMP_ENTRIES: u32 = 1 << 16; // 16 bytes each: u64 pc, i32 table index, i32 unused
+export const JUMP_ENTRIES: u32 = 1 << 16; // 16 bytes each: u64 pc, u32 table index, u32 entry block
 export const HOT_COUNTERS: usize = 0x70_0000;
 export const HOT_ENTRIES: u32 = 1 << 16;
 export const CODE_LINES: usize = 0x80_0000;

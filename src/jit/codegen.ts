@@ -8,6 +8,7 @@ import {
   Ctx,
   EXIT_BUDGET,
   EXIT_CONTINUE,
+  L_ENTRY,
   L_EXITPC,
   L_LABEL,
   L_N,
@@ -27,6 +28,8 @@ function writesRd(name: string): boolean {
 
 export interface RegionCode {
   module: binaryen.Module;
+  /** Guest pcs the region can be entered at, with the block index to pass it. */
+  entries: { pc: bigint; block: number }[];
   /** Guest instructions that went through the interpreter's op instead of inline code. */
   fallbacks: number;
 }
@@ -69,6 +72,13 @@ function build(region: Region, layout: Layout, ramSize: number, structure: Struc
         },
       ];
   const entryIndex = region.blocks.length ? region.entryIndex : 0;
+  // Entry points: the hot entry, and the return addresses of the region's calls (reached from
+  // callees outside the region, they would otherwise become regions of their own).
+  const entries = [{ pc: blocks[entryIndex].start, block: entryIndex }];
+  for (const pc of region.returnTargets ?? []) {
+    const b = blocks.findIndex((x) => x.start === pc);
+    if (b >= 0 && b !== entryIndex) entries.push({ pc, block: b });
+  }
   // Every register the region may write, known before emission: a fallback in a loop must spill
   // registers written later in the block too (they hold values from the previous iteration).
   for (const b of blocks) for (const i of b.insns) if (writesRd(i.name) && i.rd !== 0) c.willWrite(i.rd);
@@ -100,8 +110,8 @@ function build(region: Region, layout: Layout, ramSize: number, structure: Struc
 
   const structured =
     structure === 'relooper'
-      ? relooperStructure(m, c, emitted, indexOf, entryIndex)
-      : dispatchStructure(m, c, emitted, indexOf, entryIndex);
+      ? relooperStructure(m, c, emitted, indexOf, entries)
+      : dispatchStructure(m, c, emitted, indexOf, entries);
 
   // The tail: write back, then chain when the next pc is translated and budget remains.
   //   spill; pc = exitpc; minstret += n
@@ -134,8 +144,8 @@ function build(region: Region, layout: Layout, ramSize: number, structure: Struc
           m.return_call_indirect(
             TABLE_NAME,
             m.i32.load(8, 4, m.local.get(j, binaryen.i32)),
-            [],
-            binaryen.none,
+            [m.i32.load(12, 4, m.local.get(j, binaryen.i32))],
+            binaryen.i32,
             binaryen.i32,
           ),
         ),
@@ -145,9 +155,9 @@ function build(region: Region, layout: Layout, ramSize: number, structure: Struc
   ];
 
   const body = m.block(null, [...c.reload(), m.block('exit', [structured]), ...tail]);
-  m.addFunction('region', binaryen.none, binaryen.i32, c.locals, body);
+  m.addFunction('region', binaryen.i32, binaryen.i32, c.locals, body);
   m.addFunctionExport('region', 'region');
-  return { module: m, fallbacks: c.fallbacks };
+  return { module: m, entries, fallbacks: c.fallbacks };
 }
 
 type Emitted = {
@@ -167,7 +177,7 @@ function relooperStructure(
   c: Ctx,
   emitted: Emitted[],
   indexOf: Map<bigint, number>,
-  entryIndex: number,
+  entries: { block: number }[],
 ): binaryen.ExpressionRef {
   // Structure the control flow: binaryen's Relooper turns the blocks and edges into Wasm loops,
   // blocks and ifs. Edges leaving the region go to small exit blocks.
@@ -197,7 +207,12 @@ function relooperStructure(
       relooper.addBranch(rblocks[from], via, edge.cond, 0);
     }
   });
-  return relooper.renderAndDispose(rblocks[entryIndex], L_LABEL);
+  if (entries.length === 1) return relooper.renderAndDispose(rblocks[entries[0].block], L_LABEL);
+  // Several entry points: a switch on the entry parameter picks the block (default: the first).
+  const start = relooper.addBlockWithSwitch(m.nop(), m.local.get(L_ENTRY, binaryen.i32));
+  relooper.addBranchForSwitch(start, rblocks[entries[0].block], [], 0);
+  for (const e of entries.slice(1)) relooper.addBranchForSwitch(start, rblocks[e.block], [e.block], 0);
+  return relooper.renderAndDispose(start, L_LABEL);
 }
 
 /**
@@ -210,7 +225,7 @@ function dispatchStructure(
   c: Ctx,
   emitted: Emitted[],
   indexOf: Map<bigint, number>,
-  entryIndex: number,
+  entries: { block: number }[],
 ): binaryen.ExpressionRef {
   const goTo = (from: number, pc: bigint | number) => {
     if (typeof pc === 'number') return c.exit(m.local.get(pc, binaryen.i64), EXIT_CONTINUE, 0);
@@ -233,5 +248,6 @@ function dispatchStructure(
   code.forEach((stmts, i) => {
     nest = m.block(i + 1 < code.length ? labels[i + 1] : null, [nest, ...stmts]);
   });
-  return m.block(null, [m.local.set(L_LABEL, c.i32(entryIndex)), m.loop('loop', nest)]);
+  const first = entries.length === 1 ? c.i32(entries[0].block) : m.local.get(L_ENTRY, binaryen.i32);
+  return m.block(null, [m.local.set(L_LABEL, first), m.loop('loop', nest)]);
 }

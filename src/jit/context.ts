@@ -11,12 +11,13 @@ export const EXIT_CONTINUE = -1;
 export const EXIT_BUDGET = 0;
 
 // Fixed locals of a region function (it has no parameters).
-export const L_LABEL = 0; // i32: the Relooper's label helper (which block to enter next, when needed)
-export const L_STATUS = 1; // i32: exit reason when leaving
-export const L_EXITPC = 2; // i64: guest pc to leave at
-export const L_N = 3; // i64: instructions retired in this region not yet added to minstret
-const L_REG0 = 3; // x1..x31 live in locals 4..34 (x0 is never stored)
-const FIXED_LOCALS = [binaryen.i32, binaryen.i32, binaryen.i64, binaryen.i64];
+export const L_ENTRY = 0; // param i32: the block to enter at (from the jump cache entry)
+export const L_LABEL = 1; // i32: the Relooper's label helper (which block to enter next, when needed)
+export const L_STATUS = 2; // i32: exit reason when leaving
+export const L_EXITPC = 3; // i64: guest pc to leave at
+export const L_N = 4; // i64: instructions retired in this region not yet added to minstret
+const L_REG0 = 4; // x1..x31 live in locals 5..35 (x0 is never stored)
+const FIXED_LOCALS = [binaryen.i32, binaryen.i32, binaryen.i64, binaryen.i64]; // after the param
 
 export const MINSTRET_CSR = 0xb02;
 
@@ -69,7 +70,7 @@ export class Ctx {
   /** A fresh local of the given type, for values used more than once. */
   temp(type: binaryen.Type = binaryen.i64): number {
     this.locals.push(type);
-    return this.locals.length - 1;
+    return this.locals.length; // the param is local 0, so var i is local i + 1
   }
   emit(...stmts: Ref[]): void {
     this.stmts.push(...stmts);

@@ -11,6 +11,8 @@ interface Installed {
   region: Region;
   slot: number;
   lines: number[];
+  /** Jump-cache entries: pcs the region can be entered at, with the block to pass. */
+  entries: { pc: bigint; block: number }[];
 }
 
 export interface TranslatorStats {
@@ -62,7 +64,7 @@ export class Translator {
     if (this.byEntry.size >= MAX_LIVE_REGIONS) this.flush();
     const t0 = performance.now();
     const region = discoverRegion(this.core, pc);
-    const { module, fallbacks } = buildRegion(region, this.core.layout, this.ramSize);
+    const { module, fallbacks, entries } = buildRegion(region, this.core.layout, this.ramSize);
     if (this.keepText) this.lastText = module.emitText();
     const bytes = module.emitBinary();
     module.dispose();
@@ -73,7 +75,7 @@ export class Translator {
     const t2 = performance.now();
     const slot = this.freeSlots.pop() ?? this.core.table.grow(1);
     this.core.table.set(slot, instance.exports.region as WebAssembly.ExportValue);
-    const installed: Installed = { region, slot, lines: this.coverLines(region) };
+    const installed: Installed = { region, slot, lines: this.coverLines(region), entries };
     for (const line of installed.lines) {
       let set = this.byLine.get(line);
       if (!set) this.byLine.set(line, (set = new Set()));
@@ -115,10 +117,11 @@ export class Translator {
 
   private remove(r: Installed): void {
     this.byEntry.delete(r.region.entry);
-    const j = this.jumpEntry(r.region.entry);
     const dv = this.core.dv;
-    if (dv.getBigUint64(j, true) === r.region.entry && dv.getUint32(j + 8, true) === r.slot) {
-      dv.setBigUint64(j, NO_PC, true);
+    for (const e of r.entries) {
+      const j = this.jumpEntry(e.pc);
+      if (dv.getBigUint64(j, true) === e.pc && dv.getUint32(j + 8, true) === r.slot)
+        dv.setBigUint64(j, NO_PC, true);
     }
     this.core.table.set(r.slot, null);
     this.freeSlots.push(r.slot);
@@ -159,10 +162,14 @@ export class Translator {
     return [...lines];
   }
 
+  /** Makes the region's entry points reachable (the hot entry last, so it wins any collision). */
   private publish(r: Installed): void {
-    const j = this.jumpEntry(r.region.entry);
-    this.core.dv.setBigUint64(j, r.region.entry, true);
-    this.core.dv.setUint32(j + 8, r.slot, true);
+    for (const e of [...r.entries].reverse()) {
+      const j = this.jumpEntry(e.pc);
+      this.core.dv.setBigUint64(j, e.pc, true);
+      this.core.dv.setUint32(j + 8, r.slot, true);
+      this.core.dv.setUint32(j + 12, e.block, true);
+    }
   }
 
   private jumpEntry(pc: bigint): number {
