@@ -6,7 +6,7 @@ import {
   trapEnter,
 } from './csr';
 
-export { run, execOp } from './interp';
+export { run, execOp, loadSlow, storeSlow } from './interp';
 export { decodeOne } from './decode';
 
 export const layoutRegs: usize = L.REGS;

@@ -40,7 +40,8 @@ function exitMmio(addr: u64, size: u8, flags: u8, rd: usize, value: u64, len: u8
 
 // Loads that miss the fast path: the last bytes of RAM, or anything outside it. Returns 0 when
 // the value is in rd, else EXIT_MMIO (the host performs it or turns it into an access fault).
-function loadSlow(addr: u64, size: u8, signed: bool, rd: usize, len: u8): i32 {
+// Translated code calls it too (registers need not be in the state: it reads none).
+export function loadSlow(addr: u64, size: u8, signed: bool, rd: usize, len: u8): i32 {
   const off = addr - RAM_BASE;
   const ramSize = load<u64>(RAM_SIZE);
   if (off < ramSize && off + size <= ramSize) {
@@ -59,7 +60,7 @@ function loadSlow(addr: u64, size: u8, signed: bool, rd: usize, len: u8): i32 {
 // Stores that miss the fast path. Returns 0 when done in RAM with nothing to report, EXIT_WATCH
 // or EXIT_CODE_WRITE when it hit a flagged page (the store is done; the instruction retires),
 // or EXIT_MMIO.
-function storeSlow(addr: u64, size: u8, v: u64, len: u8): i32 {
+export function storeSlow(addr: u64, size: u8, v: u64, len: u8): i32 {
   const off = addr - RAM_BASE;
   const ramSize = load<u64>(RAM_SIZE);
   if (off < ramSize && off + size <= ramSize) {

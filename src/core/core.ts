@@ -15,6 +15,8 @@ export interface CoreFunctions {
   instretNow(): bigint;
   decodeOne(raw: number): number;
   execOp(): number;
+  loadSlow(addr: bigint, size: number, signed: number, rd: number, len: number): number;
+  storeSlow(addr: bigint, size: number, value: bigint, len: number): number;
 }
 
 /** Offsets and constants of the one machine-state layout, as the core exports them. */

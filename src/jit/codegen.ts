@@ -59,6 +59,20 @@ function build(region: Region, layout: Layout, ramSize: number, structure: Struc
   m.addTable(TABLE_NAME, 0, -1);
   m.addTableImport(TABLE_NAME, 'env', 'table');
   m.addFunctionImport('execOp', 'env', 'execOp', binaryen.none, binaryen.i32);
+  m.addFunctionImport(
+    'loadSlow',
+    'env',
+    'loadSlow',
+    binaryen.createType([binaryen.i64, binaryen.i32, binaryen.i32, binaryen.i32, binaryen.i32]),
+    binaryen.i32,
+  );
+  m.addFunctionImport(
+    'storeSlow',
+    'env',
+    'storeSlow',
+    binaryen.createType([binaryen.i64, binaryen.i32, binaryen.i64, binaryen.i32]),
+    binaryen.i32,
+  );
 
   const c = new Ctx(m, layout, ramSize);
   const blocks: Block[] = region.blocks.length

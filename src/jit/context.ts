@@ -9,6 +9,7 @@ type Ref = binaryen.ExpressionRef;
 
 export const EXIT_CONTINUE = -1;
 export const EXIT_BUDGET = 0;
+export const EXIT_MMIO = 1;
 
 // Fixed locals of a region function (it has no parameters).
 export const L_ENTRY = 0; // param i32: the block to enter at (from the jump cache entry)
@@ -156,6 +157,17 @@ export class Ctx {
       m.local.set(L_N, m.i64.add(m.local.get(L_N, binaryen.i64), this.i64(retired))),
       m.local.set(L_EXITPC, pc),
       m.local.set(L_STATUS, this.i32(status)),
+      m.br('exit'),
+    ]);
+  }
+
+  /** Like exit(), with the status taken from an i32 local. */
+  exitWithLocalStatus(pc: Ref, statusLocal: number, retired: number): Ref {
+    const m = this.m;
+    return m.block(null, [
+      m.local.set(L_N, m.i64.add(m.local.get(L_N, binaryen.i64), this.i64(retired))),
+      m.local.set(L_EXITPC, pc),
+      m.local.set(L_STATUS, m.local.get(statusLocal, binaryen.i32)),
       m.br('exit'),
     ]);
   }

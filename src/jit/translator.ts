@@ -70,7 +70,13 @@ export class Translator {
     module.dispose();
     const t1 = performance.now();
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), {
-      env: { memory: this.core.memory, table: this.core.table, execOp: this.core.fn.execOp },
+      env: {
+        memory: this.core.memory,
+        table: this.core.table,
+        execOp: this.core.fn.execOp,
+        loadSlow: this.core.fn.loadSlow,
+        storeSlow: this.core.fn.storeSlow,
+      },
     });
     const t2 = performance.now();
     const slot = this.freeSlots.pop() ?? this.core.table.grow(1);

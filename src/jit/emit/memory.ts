@@ -1,8 +1,9 @@
 // Loads and stores: an inline fast path for RAM (one unsigned compare; stores also test the page
-// flags, so writes to translated code or watched pages leave through the interpreter's op), and
-// the fallback for everything else (MMIO, faults, the last bytes of RAM).
+// flags), and a call to the core's slow path for everything else — the last bytes of RAM, MMIO
+// and faults (which leave the region through its tail, the instruction not retired), stores to
+// watched pages or translated code (which leave right after the store).
 import binaryen from 'binaryen';
-import type { Ctx } from '../context.ts';
+import { EXIT_MMIO, type Ctx } from '../context.ts';
 import type { Insn } from '../region.ts';
 import type { Emitter } from './index.ts';
 
@@ -21,25 +22,36 @@ function fastLimit(c: Ctx): Ref {
   return c.i64(c.ramSize - 8);
 }
 
-// if (off <=u limit) rd = load(ram + off) else fallback
-function load(kind: (c: Ctx, ptr: Ref) => Ref): Emitter {
+// if (off <=u limit) rd = load(ram + off)
+// else if (r = loadSlow(addr, size, signed, rd, len)) exit(pc, r) else rd = state.x[rd]
+function load(kind: (c: Ctx, ptr: Ref) => Ref, size: number, signed: boolean): Emitter {
   return (c, i) => {
+    const m = c.m;
     const off = ramOffset(c, i);
-    const ptr = c.ramPtr(c.m.local.get(off, binaryen.i64));
+    const ptr = c.ramPtr(m.local.get(off, binaryen.i64));
     const fast = c.capture(() => c.set(i.rd, kind(c, ptr)));
-    const slow = c.capture(() => c.fallback());
+    const r = c.temp(binaryen.i32);
+    const rdOffset = i.rd === 0 ? c.layout.regSink : i.rd * 8;
+    const addr = m.i64.add(m.local.get(off, binaryen.i64), c.i64(RAM_BASE));
+    const args = [addr, c.i32(size), c.i32(signed ? 1 : 0), c.i32(rdOffset), c.i32(i.len)];
+    const slow = c.capture(() => {
+      c.emit(m.local.set(r, m.call('loadSlow', args, binaryen.i32)));
+      c.emit(m.if(m.local.get(r, binaryen.i32), c.exit(c.i64(i.pc), EXIT_MMIO, c.k)));
+      if (i.rd !== 0) c.set(i.rd, m.i64.load(0, 8, c.i32(c.layout.regs + i.rd * 8)));
+    });
     c.emit(
-      c.m.if(
-        c.m.i64.le_u(c.m.local.get(off, binaryen.i64), fastLimit(c)),
-        c.m.block(null, fast),
-        c.m.block(null, slow),
+      m.if(
+        m.i64.le_u(m.local.get(off, binaryen.i64), fastLimit(c)),
+        m.block(null, fast),
+        m.block(null, slow),
       ),
     );
   };
 }
 
-// if (off <=u limit && pageFlags[off >> 12] == 0) store(ram + off, rs2) else fallback
-function store(kind: (c: Ctx, ptr: Ref, value: Ref) => Ref): Emitter {
+// if (off <=u limit && pageFlags[off >> 12] == 0) store(ram + off, rs2)
+// else r = storeSlow(addr, size, rs2, len): MMIO -> exit(pc, r); WATCH/CODE_WRITE -> exit(next, r)
+function store(kind: (c: Ctx, ptr: Ref, value: Ref) => Ref, size: number): Emitter {
   return (c, i) => {
     const m = c.m;
     const off = ramOffset(c, i);
@@ -50,21 +62,34 @@ function store(kind: (c: Ctx, ptr: Ref, value: Ref) => Ref): Emitter {
       m.i32.add(m.i32.wrap(m.i64.shr_u(offGet(), c.i64(12))), c.i32(c.layout.pageFlags)),
     );
     const clean = m.if(m.i64.le_u(offGet(), fastLimit(c)), m.i32.eqz(flags), c.i32(0));
-    const slow = c.capture(() => c.fallback());
-    c.emit(m.if(clean, kind(c, c.ramPtr(offGet()), c.get(i.rs2)), m.block(null, slow)));
+    const r = c.temp(binaryen.i32);
+    const addr = m.i64.add(offGet(), c.i64(RAM_BASE));
+    const call = m.call('storeSlow', [addr, c.i32(size), c.get(i.rs2), c.i32(i.len)], binaryen.i32);
+    const slow = m.block(null, [
+      m.local.set(r, call),
+      m.if(
+        m.local.get(r, binaryen.i32),
+        m.if(
+          m.i32.eq(m.local.get(r, binaryen.i32), c.i32(EXIT_MMIO)),
+          c.exit(c.i64(i.pc), EXIT_MMIO, c.k),
+          c.exitWithLocalStatus(c.i64(c.nextPc), r, c.k + 1),
+        ),
+      ),
+    ]);
+    c.emit(m.if(clean, kind(c, c.ramPtr(offGet()), c.get(i.rs2)), slow));
   };
 }
 
 export const memory: Record<string, Emitter> = {
-  lb: load((c, p) => c.m.i64.load8_s(0, 1, p)),
-  lh: load((c, p) => c.m.i64.load16_s(0, 1, p)),
-  lw: load((c, p) => c.m.i64.load32_s(0, 1, p)),
-  ld: load((c, p) => c.m.i64.load(0, 1, p)),
-  lbu: load((c, p) => c.m.i64.load8_u(0, 1, p)),
-  lhu: load((c, p) => c.m.i64.load16_u(0, 1, p)),
-  lwu: load((c, p) => c.m.i64.load32_u(0, 1, p)),
-  sb: store((c, p, v) => c.m.i64.store8(0, 1, p, v)),
-  sh: store((c, p, v) => c.m.i64.store16(0, 1, p, v)),
-  sw: store((c, p, v) => c.m.i64.store32(0, 1, p, v)),
-  sd: store((c, p, v) => c.m.i64.store(0, 1, p, v)),
+  lb: load((c, p) => c.m.i64.load8_s(0, 1, p), 1, true),
+  lh: load((c, p) => c.m.i64.load16_s(0, 1, p), 2, true),
+  lw: load((c, p) => c.m.i64.load32_s(0, 1, p), 4, true),
+  ld: load((c, p) => c.m.i64.load(0, 1, p), 8, false),
+  lbu: load((c, p) => c.m.i64.load8_u(0, 1, p), 1, false),
+  lhu: load((c, p) => c.m.i64.load16_u(0, 1, p), 2, false),
+  lwu: load((c, p) => c.m.i64.load32_u(0, 1, p), 4, false),
+  sb: store((c, p, v) => c.m.i64.store8(0, 1, p, v), 1),
+  sh: store((c, p, v) => c.m.i64.store16(0, 1, p, v), 2),
+  sw: store((c, p, v) => c.m.i64.store32(0, 1, p, v), 4),
+  sd: store((c, p, v) => c.m.i64.store(0, 1, p, v), 8),
 };
