@@ -8,7 +8,7 @@ import {
   EXIT_ADDR, EXIT_BUDGET, EXIT_CAUSE, EXIT_CODE_WRITE, EXIT_ECALL, EXIT_FATAL, EXIT_FLAGS, EXIT_LEN, EXIT_MMIO,
   EXIT_RD, EXIT_SIZE, EXIT_VALUE, EXIT_WATCH, EXIT_WFI, MMIO_SIGNED, MMIO_STORE, PAGE_CODE, PAGE_FLAGS,
   PAGE_WATCH, PC, RAM, RAM_BASE, RAM_SIZE, REGS, RESERVATION, CODE_LINES, CODE_LINE_SHIFT, CONFIG_JIT,
-  EXIT_CONTINUE, EXIT_HOT, HOT_COUNTERS, HOT_ENTRIES, HOT_THRESHOLD, INSTRET_LIMIT, JUMP_CACHE, JUMP_ENTRIES,
+  EXIT_CONTINUE, EXIT_HOT, HOT_COUNTERS, STAT_JC_HITS, STAT_JC_MISSES, HOT_ENTRIES, HOT_THRESHOLD, INSTRET_LIMIT, JUMP_CACHE, JUMP_ENTRIES,
 } from './layout';
 import {
   CAUSE_BREAKPOINT, CAUSE_ECALL_U, CAUSE_FETCH_ACCESS, CAUSE_ILLEGAL, CAUSE_LOAD_ACCESS, CAUSE_LOAD_MISALIGNED,
@@ -228,6 +228,7 @@ export function execOp(): i32 {
       fallthrough = pc;
       const j = JUMP_CACHE + ((<usize>(pc >> 1) & (JUMP_ENTRIES - 1)) << 4);
       if (load<u64>(j) == pc) {
+        store<u64>(STAT_JC_HITS, load<u64>(STAT_JC_HITS) + 1);
         // Translated code runs until it leaves its region; it keeps minstret itself.
         setCsr(MINSTRET, csr(MINSTRET) + <u64>(steps - traps));
         budget -= steps;
@@ -243,6 +244,7 @@ export function execOp(): i32 {
         fallthrough = ~pc;
         continue;
       }
+      store<u64>(STAT_JC_MISSES, load<u64>(STAT_JC_MISSES) + 1);
       const h = HOT_COUNTERS + ((<usize>(pc >> 1) & (HOT_ENTRIES - 1)) << 2);
       const count = load<u32>(h) + 1;
       store<u32>(h, count);

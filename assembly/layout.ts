@@ -33,6 +33,11 @@ export const CONFIG_FLAGS: usize = STATE + 0x148; // CONFIG_* bits
 // The translator's controls.
 export const HOT_THRESHOLD: usize = STATE + 0x150; // u32: block entries before EXIT_HOT
 export const INSTRET_LIMIT: usize = STATE + 0x158; // u64: translated code exits once minstret reaches it
+// Transition counters (u64 each), for --stats: how control moves between engines and regions.
+export const STAT_JC_HITS: usize = STATE + 0x160; // interpreter block entries that entered translated code
+export const STAT_JC_MISSES: usize = STATE + 0x168; // interpreter block entries with no translation
+export const STAT_CHAINED: usize = STATE + 0x170; // region exits that tail-called the next region
+export const STAT_RETURNED: usize = STATE + 0x178; // region exits back to the interpreter or the host
 
 export const MMIO_STORE: u8 = 1;
 export const MMIO_SIGNED: u8 = 2;

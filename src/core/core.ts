@@ -46,6 +46,8 @@ export interface Layout {
   /** Field offsets of a 16-byte decoded-instruction record. */
   decoded: { raw: number; imm: number; rd: number; rs1: number; rs2: number; op: number; len: number };
   hotThreshold: number;
+  /** Transition counters (u64): jump-cache hits and misses, chained and returned region exits. */
+  stats: { jcHits: number; jcMisses: number; chained: number; returned: number };
   instretLimit: number;
   jumpCache: number;
   jumpEntries: number;
@@ -146,6 +148,12 @@ export class Core {
         len: n('layoutDLen'),
       },
       hotThreshold: n('layoutHotThreshold'),
+      stats: {
+        jcHits: n('layoutStatJcHits'),
+        jcMisses: n('layoutStatJcMisses'),
+        chained: n('layoutStatChained'),
+        returned: n('layoutStatReturned'),
+      },
       instretLimit: n('layoutInstretLimit'),
       jumpCache: n('layoutJumpCache'),
       jumpEntries: n('layoutJumpEntries'),

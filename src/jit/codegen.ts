@@ -131,6 +131,8 @@ function build(region: Region, layout: Layout, ramSize: number, structure: Struc
   //   spill; pc = exitpc; minstret += n
   //   if (status == CONTINUE && jc[exitpc].pc == exitpc && minstret < limit) return_call jc.slot
   //   return status
+  // counter += 1 (for --stats: how often regions chain, and how often they return)
+  const bump = (addr: number) => c.storeState64(addr, m.i64.add(c.loadState64(addr), c.i64(1)));
   const j = c.temp(binaryen.i32);
   const exitPc = () => m.local.get(L_EXITPC, binaryen.i64);
   const tail = [
@@ -155,16 +157,20 @@ function build(region: Region, layout: Layout, ramSize: number, structure: Struc
             m.i64.eq(m.i64.load(0, 8, m.local.get(j, binaryen.i32)), exitPc()),
             m.i64.lt_u(c.loadState64(minstret), c.loadState64(layout.instretLimit)),
           ),
-          m.return_call_indirect(
-            TABLE_NAME,
-            m.i32.load(8, 4, m.local.get(j, binaryen.i32)),
-            [m.i32.load(12, 4, m.local.get(j, binaryen.i32))],
-            binaryen.i32,
-            binaryen.i32,
-          ),
+          m.block(null, [
+            bump(layout.stats.chained),
+            m.return_call_indirect(
+              TABLE_NAME,
+              m.i32.load(8, 4, m.local.get(j, binaryen.i32)),
+              [m.i32.load(12, 4, m.local.get(j, binaryen.i32))],
+              binaryen.i32,
+              binaryen.i32,
+            ),
+          ]),
         ),
       ]),
     ),
+    bump(layout.stats.returned),
     m.return(m.local.get(L_STATUS, binaryen.i32)),
   ];
 

@@ -121,6 +121,19 @@ export class Translator {
     return this.byEntry.size;
   }
 
+  /** How control moved: jump-cache hits and misses at interpreter block entries, region exits that
+   * chained to the next region, and those that returned to the interpreter or the host. */
+  transitions(): { jumpCacheHits: number; jumpCacheMisses: number; chained: number; returned: number } {
+    const { dv, layout } = this.core;
+    const get = (a: number) => Number(dv.getBigUint64(a, true));
+    return {
+      jumpCacheHits: get(layout.stats.jcHits),
+      jumpCacheMisses: get(layout.stats.jcMisses),
+      chained: get(layout.stats.chained),
+      returned: get(layout.stats.returned),
+    };
+  }
+
   private remove(r: Installed): void {
     this.byEntry.delete(r.region.entry);
     const dv = this.core.dv;

@@ -154,9 +154,10 @@ export class Machine {
   }
 
   /** Translator figures (undefined on the interpreter). */
-  jitStats(): (TranslatorStats & { liveRegions: number }) | undefined {
+  jitStats():
+    (TranslatorStats & ReturnType<Translator['transitions']> & { liveRegions: number }) | undefined {
     const t = this.translator;
-    return t ? { ...t.stats, liveRegions: t.liveRegions } : undefined;
+    return t ? { ...t.stats, liveRegions: t.liveRegions, ...t.transitions() } : undefined;
   }
 
   /** Waits until the translator is ready (jit engine only); runs start without waiting. */
