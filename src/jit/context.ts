@@ -154,18 +154,24 @@ export class Ctx {
   exit(pc: Ref, status: number, retired: number): Ref {
     const m = this.m;
     return m.block(null, [
-      m.local.set(L_N, m.i64.add(m.local.get(L_N, binaryen.i64), this.i64(retired))),
+      ...this.addRetired(retired),
       m.local.set(L_EXITPC, pc),
       m.local.set(L_STATUS, this.i32(status)),
       m.br('exit'),
     ]);
   }
 
+  /** n += retired (nothing when 0). */
+  addRetired(retired: number): Ref[] {
+    if (retired === 0) return [];
+    return [this.m.local.set(L_N, this.m.i64.add(this.m.local.get(L_N, binaryen.i64), this.i64(retired)))];
+  }
+
   /** Like exit(), with the status taken from an i32 local. */
   exitWithLocalStatus(pc: Ref, statusLocal: number, retired: number): Ref {
     const m = this.m;
     return m.block(null, [
-      m.local.set(L_N, m.i64.add(m.local.get(L_N, binaryen.i64), this.i64(retired))),
+      ...this.addRetired(retired),
       m.local.set(L_EXITPC, pc),
       m.local.set(L_STATUS, m.local.get(statusLocal, binaryen.i32)),
       m.br('exit'),

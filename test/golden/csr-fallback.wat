@@ -1,0 +1,231 @@
+;; csrr a0,mscratch; addi a0,a0,1; ret — a CSR read goes through the interpreter op and ends the block
+(module
+ (type $0 (func (param i32) (result i32)))
+ (type $1 (func (result i32)))
+ (type $2 (func (param i64 i32 i32 i32 i32) (result i32)))
+ (type $3 (func (param i64 i32 i64 i32) (result i32)))
+ (import "env" "memory" (memory $mem 0))
+ (import "env" "table" (table $t 0 funcref))
+ (import "env" "execOp" (func $execOp (result i32)))
+ (import "env" "loadSlow" (func $loadSlow (param i64 i32 i32 i32 i32) (result i32)))
+ (import "env" "storeSlow" (func $storeSlow (param i64 i32 i64 i32) (result i32)))
+ (export "region" (func $region))
+ (func $region (param $0 i32) (result i32)
+  (local $1 i32)
+  (local $2 i32)
+  (local $3 i64)
+  (local $4 i64)
+  (local $5 i64)
+  (local $6 i64)
+  (local $7 i64)
+  (local $8 i64)
+  (local $9 i64)
+  (local $10 i64)
+  (local $11 i64)
+  (local $12 i64)
+  (local $13 i64)
+  (local $14 i64)
+  (local $15 i64)
+  (local $16 i64)
+  (local $17 i64)
+  (local $18 i64)
+  (local $19 i64)
+  (local $20 i64)
+  (local $21 i64)
+  (local $22 i64)
+  (local $23 i64)
+  (local $24 i64)
+  (local $25 i64)
+  (local $26 i64)
+  (local $27 i64)
+  (local $28 i64)
+  (local $29 i64)
+  (local $30 i64)
+  (local $31 i64)
+  (local $32 i64)
+  (local $33 i64)
+  (local $34 i64)
+  (local $35 i64)
+  (local $36 i32)
+  (local $37 i32)
+  (local.set $14
+   (i64.load
+    (i32.const 4176)
+   )
+  )
+  (block $exit
+   (block
+    (block
+     (block
+      (i64.store
+       (i32.const 4176)
+       (local.get $14)
+      )
+      (i64.store
+       (i32.const 4360)
+       (i64.const 2147483648)
+      )
+      (i64.store
+       (i32.const 30736)
+       (i64.add
+        (i64.load
+         (i32.const 30736)
+        )
+        (i64.add
+         (local.get $4)
+         (i64.const 0)
+        )
+       )
+      )
+      (local.set $4
+       (i64.const -1)
+      )
+      (local.set $36
+       (call $execOp)
+      )
+      (local.set $14
+       (i64.load
+        (i32.const 4176)
+       )
+      )
+      (if
+       (i32.or
+        (local.get $36)
+        (i64.ne
+         (i64.load
+          (i32.const 4360)
+         )
+         (i64.const 2147483652)
+        )
+       )
+       (then
+        (local.set $4
+         (i64.const 0)
+        )
+        (local.set $3
+         (i64.load
+          (i32.const 4360)
+         )
+        )
+        (local.set $2
+         (select
+          (local.get $36)
+          (i32.const -1)
+          (local.get $36)
+         )
+        )
+        (br $exit)
+       )
+      )
+      (local.set $4
+       (i64.add
+        (local.get $4)
+        (i64.const 1)
+       )
+      )
+     )
+     (block
+      (local.set $3
+       (i64.const 2147483652)
+      )
+      (local.set $2
+       (i32.const -1)
+      )
+      (br $exit)
+     )
+    )
+   )
+  )
+  (i64.store
+   (i32.const 4176)
+   (local.get $14)
+  )
+  (i64.store
+   (i32.const 4360)
+   (local.get $3)
+  )
+  (i64.store
+   (i32.const 30736)
+   (i64.add
+    (i64.load
+     (i32.const 30736)
+    )
+    (local.get $4)
+   )
+  )
+  (if
+   (i32.eq
+    (local.get $2)
+    (i32.const -1)
+   )
+   (then
+    (local.set $37
+     (i32.add
+      (i32.shl
+       (i32.and
+        (i32.wrap_i64
+         (i64.shr_u
+          (local.get $3)
+          (i64.const 1)
+         )
+        )
+        (i32.const 65535)
+       )
+       (i32.const 4)
+      )
+      (i32.const 6291456)
+     )
+    )
+    (if
+     (i32.and
+      (i64.eq
+       (i64.load
+        (local.get $37)
+       )
+       (local.get $3)
+      )
+      (i64.lt_u
+       (i64.load
+        (i32.const 30736)
+       )
+       (i64.load
+        (i32.const 4440)
+       )
+      )
+     )
+     (then
+      (i64.store
+       (i32.const 4464)
+       (i64.add
+        (i64.load
+         (i32.const 4464)
+        )
+        (i64.const 1)
+       )
+      )
+      (return_call_indirect (type $0)
+       (i32.load offset=12
+        (local.get $37)
+       )
+       (i32.load offset=8
+        (local.get $37)
+       )
+      )
+     )
+    )
+   )
+  )
+  (i64.store
+   (i32.const 4472)
+   (i64.add
+    (i64.load
+     (i32.const 4472)
+    )
+    (i64.const 1)
+   )
+  )
+  (return
+   (local.get $2)
+  )
+ )
+)
