@@ -246,12 +246,10 @@ export function execOp(): i32 {
       }
       store<u64>(STAT_JC_MISSES, load<u64>(STAT_JC_MISSES) + 1);
       const h = HOT_COUNTERS + ((<usize>(pc >> 1) & (HOT_ENTRIES - 1)) << 2);
+      // Reported once: the host re-arms the counter (back to 0) when it needs to hear again.
       const count = load<u32>(h) + 1;
       store<u32>(h, count);
-      if (count > load<u32>(HOT_THRESHOLD)) {
-        store<u32>(h, 0);
-        return leave(pc, steps - traps, EXIT_HOT);
-      }
+      if (count == load<u32>(HOT_THRESHOLD) + 1) return leave(pc, steps - traps, EXIT_HOT);
     }
     steps++;
     const poff = pc - RAM_BASE;

@@ -31,7 +31,7 @@ export const EXIT_CAUSE: usize = STATE + 0x138; // FATAL: mcause of the unhandle
 export const RAM_SIZE: usize = STATE + 0x140; // bytes of guest RAM
 export const CONFIG_FLAGS: usize = STATE + 0x148; // CONFIG_* bits
 // The translator's controls.
-export const HOT_THRESHOLD: usize = STATE + 0x150; // u32: block entries before EXIT_HOT
+export const HOT_THRESHOLD: usize = STATE + 0x150; // u32: block entries before EXIT_HOT (once per re-arm)
 export const INSTRET_LIMIT: usize = STATE + 0x158; // u64: translated code exits once minstret reaches it
 // Transition counters (u64 each), for --stats: how control moves between engines and regions.
 export const STAT_JC_HITS: usize = STATE + 0x160; // interpreter block entries that entered translated code

@@ -34,6 +34,24 @@ export interface RegionCode {
   fallbacks: number;
 }
 
+/** A region's module as bytes, ready to compile, with what installing it needs. */
+export interface CompiledRegion {
+  bytes: Uint8Array;
+  entries: { pc: bigint; block: number }[];
+  fallbacks: number;
+  /** Milliseconds spent building and emitting. */
+  buildMs: number;
+}
+
+/** Builds and emits a region's module (in the main thread or in a compile worker). */
+export function compileRegion(region: Region, layout: Layout, ramSize: number): CompiledRegion {
+  const t0 = performance.now();
+  const { module, entries, fallbacks } = buildRegion(region, layout, ramSize);
+  const bytes = module.emitBinary();
+  module.dispose();
+  return { bytes, entries, fallbacks, buildMs: performance.now() - t0 };
+}
+
 /**
  * Builds the module for a region. Its function `region: () -> i32` returns an exit reason
  * (EXIT_CONTINUE when it simply left the region; the pc is then in the state).

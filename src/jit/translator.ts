@@ -1,10 +1,21 @@
 // The translator's code cache: translates hot regions, installs them in the shared function table
 // and the jump cache (where the interpreter and other regions find them), tracks which guest code
 // each covers, and invalidates them when the guest writes that code.
-import { PAGE_CODE, type Core } from '../core/core.ts';
-import { buildRegion } from './codegen.ts';
+import { PAGE_CODE, type Core, type Layout } from '../core/core.ts';
+import type { CompiledRegion } from './codegen.ts';
 import { discoverRegion, type Region } from './region.ts';
 import { MAX_LIVE_REGIONS } from './tuning.ts';
+import type { CompileWorker } from './worker-host.ts';
+
+/** Compiles a region in this thread (loads binaryen); see codegen.ts. */
+export type CompileInThread = (region: Region, layout: Layout, ramSize: number) => CompiledRegion;
+
+/** A region sent to the worker, with the guest code it was discovered from. */
+interface Pending {
+  region: Region;
+  code: Uint8Array[];
+  epoch: number;
+}
 
 /** A translated region in the cache. */
 interface Installed {
@@ -32,9 +43,11 @@ export class Translator {
   private readonly byEntry = new Map<bigint, Installed>();
   private readonly byLine = new Map<number, Set<Installed>>();
   private readonly freeSlots: number[] = [];
-  /** Keep the text of each module (golden tests, debugging). */
-  keepText = false;
-  lastText = '';
+  private readonly pending = new Map<number, Pending>();
+  private readonly pendingEntries = new Set<bigint>();
+  private nextJob = 1;
+  /** Bumped by flush(): results of jobs sent before it are stale. */
+  private epoch = 0;
   readonly stats: TranslatorStats = {
     regions: 0,
     guestInsns: 0,
@@ -46,28 +59,74 @@ export class Translator {
     flushes: 0,
   };
 
+  /**
+   * `compile` translates in this thread (translate(), synchronous); `worker`, when given, takes
+   * the work of request() off the main thread.
+   */
   constructor(
     private readonly core: Core,
     private readonly ramSize: number,
+    private readonly compile?: CompileInThread,
+    private readonly worker?: CompileWorker,
   ) {
     this.clearJumpCache();
     if (core.table.length < 1) core.table.grow(1);
   }
 
-  /** Translates the region entered at `pc` (or reinstalls it) and makes it reachable. */
+  /** Jobs sent to the worker and not back yet. */
+  get pendingJobs(): number {
+    return this.pending.size;
+  }
+
+  /**
+   * A block entry got hot: reinstall a known region, or translate one — in the worker when there
+   * is one (the interpreter runs on meanwhile), else right here.
+   */
+  onHot(pc: bigint): void {
+    const known = this.byEntry.get(pc);
+    if (known) return this.publish(known);
+    if (!this.worker) return this.translate(pc);
+    if (this.pendingEntries.has(pc)) return;
+    const region = discoverRegion(this.core, pc);
+    const id = this.nextJob++;
+    this.pending.set(id, { region, code: this.codeOf(region), epoch: this.epoch });
+    this.pendingEntries.add(pc);
+    this.worker.submit(region, this.core.layout, this.ramSize, (result) => this.received(id, result));
+  }
+
+  /** Translates the region entered at `pc` in this thread and makes it reachable. */
   translate(pc: bigint): void {
     const known = this.byEntry.get(pc);
-    if (known) {
-      this.publish(known);
-      return;
-    }
-    if (this.byEntry.size >= MAX_LIVE_REGIONS) this.flush();
-    const t0 = performance.now();
+    if (known) return this.publish(known);
+    if (!this.compile) throw new Error('translator has no in-thread compiler');
     const region = discoverRegion(this.core, pc);
-    const { module, fallbacks, entries } = buildRegion(region, this.core.layout, this.ramSize);
-    if (this.keepText) this.lastText = module.emitText();
-    const bytes = module.emitBinary();
-    module.dispose();
+    this.install(region, this.compile(region, this.core.layout, this.ramSize));
+  }
+
+  /** A worker result: install it unless the guest rewrote that code, or the cache was flushed. */
+  private received(id: number, compiled: CompiledRegion | undefined): void {
+    const job = this.pending.get(id);
+    if (!job) return;
+    this.pending.delete(id);
+    this.pendingEntries.delete(job.region.entry);
+    if (job.epoch !== this.epoch || this.byEntry.has(job.region.entry)) return;
+    const now = this.codeOf(job.region);
+    const changed = now.some((bytes, i) => !bytes.every((b, k) => b === job.code[i][k]));
+    if (!compiled || changed) return this.rearm(job.region.entry); // dropped: may get hot again
+    this.install(job.region, compiled);
+  }
+
+  /** The guest bytes a region was translated from, to detect rewrites while it compiled. */
+  private codeOf(region: Region): Uint8Array[] {
+    const { layout, u8 } = this.core;
+    return region.ranges.map(([s, e]) =>
+      u8.slice(layout.ram + Number(s - layout.ramBase), layout.ram + Number(e - layout.ramBase)),
+    );
+  }
+
+  private install(region: Region, compiled: CompiledRegion): void {
+    if (this.byEntry.size >= MAX_LIVE_REGIONS) this.flush();
+    const { bytes, fallbacks, entries } = compiled;
     const t1 = performance.now();
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), {
       env: {
@@ -87,14 +146,14 @@ export class Translator {
       if (!set) this.byLine.set(line, (set = new Set()));
       set.add(installed);
     }
-    this.byEntry.set(pc, installed);
+    this.byEntry.set(region.entry, installed);
     this.publish(installed);
     const s = this.stats;
     s.regions++;
     s.modules++;
     s.guestInsns += region.insnCount;
     s.fallbackInsns += fallbacks;
-    s.translateSeconds += (t1 - t0) / 1000;
+    s.translateSeconds += compiled.buildMs / 1000;
     s.compileSeconds += (t2 - t1) / 1000;
   }
 
@@ -114,6 +173,7 @@ export class Translator {
   /** Drops every translation (cache full, or RAM replaced). */
   flush(): void {
     for (const r of [...this.byEntry.values()]) this.remove(r);
+    this.epoch++;
     this.stats.flushes++;
   }
 
@@ -185,10 +245,18 @@ export class Translator {
   private publish(r: Installed): void {
     for (const e of [...r.entries].reverse()) {
       const j = this.jumpEntry(e.pc);
+      const displaced = this.core.dv.getBigUint64(j, true);
+      if (displaced !== e.pc && displaced !== NO_PC) this.rearm(displaced); // it may come back
       this.core.dv.setBigUint64(j, e.pc, true);
       this.core.dv.setUint32(j + 8, r.slot, true);
       this.core.dv.setUint32(j + 12, e.block, true);
     }
+  }
+
+  /** Lets the core report `pc` hot again (it reports each block entry once per re-arm). */
+  private rearm(pc: bigint): void {
+    const { layout, dv } = this.core;
+    dv.setUint32(layout.hotCounters + (Number((pc >> 1n) & BigInt(layout.hotEntries - 1)) << 2), 0, true);
   }
 
   private jumpEntry(pc: bigint): number {

@@ -32,6 +32,8 @@ export interface MachineOptions {
    * skips ahead to the timer deadline instead of sleeping: runs are reproducible.
    */
   deterministic?: boolean;
+  /** jit: compile regions in a worker thread where one can run (default true). */
+  jitWorker?: boolean;
 }
 
 /** Why a run ended. */
@@ -63,6 +65,12 @@ export interface RunOptions {
 
 type OutputListener = (bytes: Uint8Array) => void;
 
+/** One turn of the event loop: setImmediate where it exists (no 1 ms floor), else a timeout. */
+const nextTurn = (): Promise<void> =>
+  new Promise((resolve) =>
+    typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0),
+  );
+
 const EXIT_NAMES = Object.fromEntries(Object.entries(EXIT).map(([k, v]) => [v, k.toLowerCase()]));
 
 export const EXIT_CODE_MAX_INSNS = 124;
@@ -84,6 +92,7 @@ export class Machine {
   private translatorLoading: Promise<void> | undefined;
   readonly jitThreshold: number;
   readonly deterministic: boolean;
+  readonly jitWorker: boolean;
   /** Deterministic clock: ticks added by WFI skipping ahead to a deadline. */
   private skippedTicks = 0n;
   /** How often the core returned to the supervisor, by exit reason. */
@@ -98,6 +107,7 @@ export class Machine {
     this.ramSize = opts.memory;
     this.jitThreshold = opts.jitThreshold;
     this.deterministic = opts.deterministic;
+    this.jitWorker = opts.jitWorker;
   }
 
   static async create(options: MachineOptions = {}): Promise<Machine> {
@@ -106,6 +116,7 @@ export class Machine {
       engine: options.engine ?? 'interp',
       jitThreshold: options.jitThreshold ?? JIT_THRESHOLD,
       deterministic: options.deterministic ?? false,
+      jitWorker: options.jitWorker ?? true,
     };
     if (opts.engine !== 'interp' && opts.engine !== 'jit') {
       throw new WasmvisorError(`unknown engine '${opts.engine}' (expected interp or jit)`);
@@ -137,14 +148,22 @@ export class Machine {
     return machine;
   }
 
-  /** Starts loading the translator in the background; the interpreter runs meanwhile. */
+  /**
+   * Starts the translator in the background; the interpreter runs meanwhile. Tiered (threshold
+   * above 0), regions compile in a worker thread where there is one, so this thread never loads
+   * binaryen; with threshold 0 (nothing runs untranslated) they compile here, synchronously.
+   */
   private startTranslator(): void {
     const { dv, layout } = this.core;
     dv.setUint32(layout.hotThreshold, this.jitThreshold, true);
-    this.translatorLoading = import('../jit/translator.ts').then((jit) => {
-      this.translator = new jit.Translator(this.core, this.ramSize);
+    this.translatorLoading = (async () => {
+      const jit = await import('../jit/translator.ts');
+      const useWorker = this.jitWorker && this.jitThreshold > 0;
+      const worker = useWorker ? await (await import('../jit/worker-host.ts')).compileWorker() : undefined;
+      const compile = worker ? undefined : (await import('../jit/codegen.ts')).compileRegion;
+      this.translator = new jit.Translator(this.core, this.ramSize, compile, worker);
       this.setJit(true);
-    });
+    })();
   }
 
   private setJit(on: boolean): void {
@@ -264,19 +283,19 @@ export class Machine {
     if (this.jitThreshold === 0) await this.translatorLoading;
     const start = performance.now();
     let lastYield = start;
-    let awayMs = 0; // event-loop turns spent on other work (e.g. loading the translator)
     for (;;) {
-      const result = this.runSlice(options, start + awayMs);
+      const result = this.runSlice(options, start);
       if (typeof result === 'object') return result;
       const now = performance.now();
-      const every = this.translatorLoading && !this.translator ? YIELD_WHILE_JIT_LOADS_MS : YIELD_EVERY_MS;
+      // Translator work arrives on event-loop turns: loading it, and regions back from the worker.
+      const waiting = (this.translatorLoading && !this.translator) || (this.translator?.pendingJobs ?? 0) > 0;
+      const every = waiting ? YIELD_WHILE_JIT_LOADS_MS : YIELD_EVERY_MS;
       if (result !== undefined || now - lastYield > every) {
-        // WFI sleeps on the event loop (no host CPU spent; guest time); otherwise just let input
-        // and background work in (not guest time).
+        // WFI sleeps on the event loop (no host CPU spent); otherwise just let input and
+        // translator work in. All of it is guest time: only start-up before run() is not.
         this.flushOutput();
-        await new Promise((resolve) => setTimeout(resolve, result ?? 0));
+        await (result === undefined ? nextTurn() : new Promise((resolve) => setTimeout(resolve, result)));
         lastYield = performance.now();
-        if (result === undefined) awayMs += lastYield - now;
       }
     }
   }
@@ -357,7 +376,7 @@ export class Machine {
         return this.handleWfi(start);
       case EXIT.HOT: {
         const t0 = performance.now();
-        this.translator?.translate(this.core.pc);
+        this.translator?.onHot(this.core.pc);
         this.stolenMs += performance.now() - t0;
         return undefined;
       }

@@ -14,9 +14,9 @@ export const SLICE_INSNS = 1 << 18;
 export const YIELD_EVERY_MS = 20;
 
 /**
- * The same while the translator is still loading: its import advances only on event-loop turns
- * (binaryen compiles in the background, but each step resumes on this thread), so frequent
- * turns bring translated code in within about 0.3 s instead of twice that.
+ * The same while translator work is under way (loading it, regions compiling in the worker):
+ * that work reaches this thread only on event-loop turns, so frequent turns install translated
+ * code within a millisecond of it being ready instead of up to YIELD_EVERY_MS later.
  */
 export const YIELD_WHILE_JIT_LOADS_MS = 1;
 
