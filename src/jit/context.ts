@@ -148,15 +148,16 @@ export class Ctx {
   }
 
   /**
-   * Leaves the region at `pc` with `status`; `retired` instructions of this block (from its
-   * start) have retired. The shared tail stores registers, pc and minstret, and chains.
+   * Leaves the region at `pc` with `status` (an exit reason, or an i32 expression computing one);
+   * `retired` instructions of this block (from its start) have retired. The shared tail stores
+   * registers, pc and minstret, and chains.
    */
-  exit(pc: Ref, status: number, retired: number): Ref {
+  exit(pc: Ref, status: number | { expr: Ref }, retired: number): Ref {
     const m = this.m;
     return m.block(null, [
       ...this.addRetired(retired),
       m.local.set(L_EXITPC, pc),
-      m.local.set(L_STATUS, this.i32(status)),
+      m.local.set(L_STATUS, typeof status === 'number' ? this.i32(status) : status.expr),
       m.br('exit'),
     ]);
   }
@@ -165,17 +166,6 @@ export class Ctx {
   addRetired(retired: number): Ref[] {
     if (retired === 0) return [];
     return [this.m.local.set(L_N, this.m.i64.add(this.m.local.get(L_N, binaryen.i64), this.i64(retired)))];
-  }
-
-  /** Like exit(), with the status taken from an i32 local. */
-  exitWithLocalStatus(pc: Ref, statusLocal: number, retired: number): Ref {
-    const m = this.m;
-    return m.block(null, [
-      ...this.addRetired(retired),
-      m.local.set(L_EXITPC, pc),
-      m.local.set(L_STATUS, m.local.get(statusLocal, binaryen.i32)),
-      m.br('exit'),
-    ]);
   }
 
   /**
@@ -212,13 +202,18 @@ export class Ctx {
           m.i64.ne(this.loadState64(this.layout.pc), this.i64(this.nextPc)),
         ),
         m.block(null, [
-          m.local.set(L_N, this.i64(0)),
-          m.local.set(L_EXITPC, this.loadState64(this.layout.pc)),
-          m.local.set(
-            L_STATUS,
-            m.select(m.local.get(r, binaryen.i32), m.local.get(r, binaryen.i32), this.i32(EXIT_CONTINUE)),
+          m.local.set(L_N, this.i64(0)), // execOp already counted what retired
+          this.exit(
+            this.loadState64(this.layout.pc),
+            {
+              expr: m.select(
+                m.local.get(r, binaryen.i32),
+                m.local.get(r, binaryen.i32),
+                this.i32(EXIT_CONTINUE),
+              ),
+            },
+            0,
           ),
-          m.br('exit'),
         ]),
       ),
     );

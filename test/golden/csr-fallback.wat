@@ -102,19 +102,21 @@
         (local.set $4
          (i64.const 0)
         )
-        (local.set $3
-         (i64.load
-          (i32.const 4360)
+        (block
+         (local.set $3
+          (i64.load
+           (i32.const 4360)
+          )
          )
-        )
-        (local.set $2
-         (select
-          (local.get $36)
-          (i32.const -1)
-          (local.get $36)
+         (local.set $2
+          (select
+           (local.get $36)
+           (i32.const -1)
+           (local.get $36)
+          )
          )
+         (br $exit)
         )
-        (br $exit)
        )
       )
       (local.set $4

@@ -72,7 +72,7 @@ function store(kind: (c: Ctx, ptr: Ref, value: Ref) => Ref, size: number): Emitt
         m.if(
           m.i32.eq(m.local.get(r, binaryen.i32), c.i32(EXIT_MMIO)),
           c.exit(c.i64(i.pc), EXIT_MMIO, c.k),
-          c.exitWithLocalStatus(c.i64(c.nextPc), r, c.k + 1),
+          c.exit(c.i64(c.nextPc), { expr: m.local.get(r, binaryen.i32) }, c.k + 1),
         ),
       ),
     ]);
