@@ -192,7 +192,7 @@ function build(region: Region, layout: Layout, ramSize: number, structure: Struc
     m.return(m.local.get(L_STATUS, binaryen.i32)),
   ];
 
-  const body = m.block(null, [...c.reload(), m.block('exit', [structured]), ...tail]);
+  const body = m.block(null, [...c.reload(), c.syncBudget(), m.block('exit', [structured]), ...tail]);
   m.addFunction('region', binaryen.i32, binaryen.i32, c.locals, body);
   m.addFunctionExport('region', 'region');
   return { module: m, entries, fallbacks: c.fallbacks };
@@ -205,9 +205,9 @@ type Emitted = {
 
 /** if (minstret + n >= limit) exit(pc, BUDGET): every backward edge checks the budget. */
 function budgetCheck(m: binaryen.Module, c: Ctx, pc: bigint): binaryen.ExpressionRef {
-  const minstret = c.csrAddr(MINSTRET_CSR);
-  const spent = m.i64.add(c.loadState64(minstret), m.local.get(L_N, binaryen.i64));
-  return m.if(m.i64.ge_u(spent, c.loadState64(c.layout.instretLimit)), c.exit(c.i64(pc), EXIT_BUDGET, 0));
+  // minstret + n >= limit, i.e. n >= budgetLeft (signed: an overdrawn budget is negative)
+  const over = m.i64.ge_s(m.local.get(L_N, binaryen.i64), m.local.get(c.budgetLeft, binaryen.i64));
+  return m.if(over, c.exit(c.i64(pc), EXIT_BUDGET, 0));
 }
 
 function relooperStructure(

@@ -35,12 +35,27 @@ export class Ctx {
   k = 0;
   /** Instructions that went through the fallback (for stats). */
   fallbacks = 0;
+  /** i64 local: INSTRET_LIMIT - minstret, as of the last time n was synced with minstret. */
+  readonly budgetLeft: number;
 
   constructor(
     readonly m: binaryen.Module,
     readonly layout: Layout,
     readonly ramSize: number,
-  ) {}
+  ) {
+    this.budgetLeft = this.temp();
+  }
+
+  /** budgetLeft = INSTRET_LIMIT - minstret: backward edges then test n against a local. */
+  syncBudget(): Ref {
+    return this.m.local.set(
+      this.budgetLeft,
+      this.m.i64.sub(
+        this.loadState64(this.layout.instretLimit),
+        this.loadState64(this.csrAddr(MINSTRET_CSR)),
+      ),
+    );
+  }
 
   // --- values ---
 
@@ -190,6 +205,7 @@ export class Ctx {
       ),
       m.local.set(L_N, this.i64(-(this.k + 1))),
       m.local.set(r, m.call('execOp', [], binaryen.i32)),
+      this.syncBudget(),
     );
     if (i.rd !== 0) {
       this.used.add(i.rd);

@@ -48,7 +48,8 @@
   (local $35 i64)
   (local $36 i64)
   (local $37 i64)
-  (local $38 i32)
+  (local $38 i64)
+  (local $39 i32)
   (local.set $5
    (i64.load
     (i32.const 4104)
@@ -57,6 +58,16 @@
   (local.set $14
    (i64.load
     (i32.const 4176)
+   )
+  )
+  (local.set $36
+   (i64.sub
+    (i64.load
+     (i32.const 4440)
+    )
+    (i64.load
+     (i32.const 30736)
+    )
    )
   )
   (block $exit
@@ -98,7 +109,7 @@
              (i64.const 2)
             )
            )
-           (local.set $37
+           (local.set $38
             (i64.and
              (i64.add
               (local.get $5)
@@ -111,22 +122,15 @@
          )
          (if
           (i64.eq
-           (local.get $37)
+           (local.get $38)
            (i64.const 2147483652)
           )
           (then
            (block
             (if
-             (i64.ge_u
-              (i64.add
-               (i64.load
-                (i32.const 30736)
-               )
-               (local.get $4)
-              )
-              (i64.load
-               (i32.const 4440)
-              )
+             (i64.ge_s
+              (local.get $4)
+              (local.get $36)
              )
              (then
               (local.set $3
@@ -147,7 +151,7 @@
            (block
             (block
              (local.set $3
-              (local.get $37)
+              (local.get $38)
              )
              (local.set $2
               (i32.const -1)
@@ -182,7 +186,7 @@
            (i64.const 2)
           )
          )
-         (local.set $36
+         (local.set $37
           (i64.and
            (i64.add
             (local.get $5)
@@ -194,7 +198,7 @@
         )
         (if
          (i64.eq
-          (local.get $36)
+          (local.get $37)
           (i64.const 2147483652)
          )
          (then
@@ -207,16 +211,9 @@
        )
        (block
         (if
-         (i64.ge_u
-          (i64.add
-           (i64.load
-            (i32.const 30736)
-           )
-           (local.get $4)
-          )
-          (i64.load
-           (i32.const 4440)
-          )
+         (i64.ge_s
+          (local.get $4)
+          (local.get $36)
          )
          (then
           (local.set $3
@@ -237,7 +234,7 @@
      (block
       (block
        (local.set $3
-        (local.get $36)
+        (local.get $37)
        )
        (local.set $2
         (i32.const -1)
@@ -275,7 +272,7 @@
     (i32.const -1)
    )
    (then
-    (local.set $38
+    (local.set $39
      (i32.add
       (i32.shl
        (i32.and
@@ -296,7 +293,7 @@
      (i32.and
       (i64.eq
        (i64.load
-        (local.get $38)
+        (local.get $39)
        )
        (local.get $3)
       )
@@ -321,10 +318,10 @@
       )
       (return_call_indirect (type $0)
        (i32.load offset=12
-        (local.get $38)
+        (local.get $39)
        )
        (i32.load offset=8
-        (local.get $38)
+        (local.get $39)
        )
       )
      )

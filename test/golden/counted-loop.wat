@@ -47,7 +47,8 @@
   (local $34 i64)
   (local $35 i64)
   (local $36 i64)
-  (local $37 i32)
+  (local $37 i64)
+  (local $38 i32)
   (local.set $14
    (i64.load
     (i32.const 4176)
@@ -61,6 +62,16 @@
   (local.set $5
    (i64.load
     (i32.const 4104)
+   )
+  )
+  (local.set $36
+   (i64.sub
+    (i64.load
+     (i32.const 4440)
+    )
+    (i64.load
+     (i32.const 30736)
+    )
    )
   )
   (block $exit
@@ -97,16 +108,9 @@
       )
       (block
        (if
-        (i64.ge_u
-         (i64.add
-          (i64.load
-           (i32.const 30736)
-          )
-          (local.get $4)
-         )
-         (i64.load
-          (i32.const 4440)
-         )
+        (i64.ge_s
+         (local.get $4)
+         (local.get $36)
         )
         (then
          (local.set $3
@@ -133,7 +137,7 @@
          (i64.const 1)
         )
        )
-       (local.set $36
+       (local.set $37
         (i64.and
          (i64.add
           (local.get $5)
@@ -145,7 +149,7 @@
       )
       (block
        (local.set $3
-        (local.get $36)
+        (local.get $37)
        )
        (local.set $2
         (i32.const -1)
@@ -179,7 +183,7 @@
     (i32.const -1)
    )
    (then
-    (local.set $37
+    (local.set $38
      (i32.add
       (i32.shl
        (i32.and
@@ -200,7 +204,7 @@
      (i32.and
       (i64.eq
        (i64.load
-        (local.get $37)
+        (local.get $38)
        )
        (local.get $3)
       )
@@ -225,10 +229,10 @@
       )
       (return_call_indirect (type $0)
        (i32.load offset=12
-        (local.get $37)
+        (local.get $38)
        )
        (i32.load offset=8
-        (local.get $37)
+        (local.get $38)
        )
       )
      )

@@ -46,11 +46,22 @@
   (local $33 i64)
   (local $34 i64)
   (local $35 i64)
-  (local $36 i32)
+  (local $36 i64)
   (local $37 i32)
+  (local $38 i32)
   (local.set $14
    (i64.load
     (i32.const 4176)
+   )
+  )
+  (local.set $36
+   (i64.sub
+    (i64.load
+     (i32.const 4440)
+    )
+    (i64.load
+     (i32.const 30736)
+    )
    )
   )
   (block $exit
@@ -80,8 +91,18 @@
       (local.set $4
        (i64.const -1)
       )
-      (local.set $36
+      (local.set $37
        (call $execOp)
+      )
+      (local.set $36
+       (i64.sub
+        (i64.load
+         (i32.const 4440)
+        )
+        (i64.load
+         (i32.const 30736)
+        )
+       )
       )
       (local.set $14
        (i64.load
@@ -90,7 +111,7 @@
       )
       (if
        (i32.or
-        (local.get $36)
+        (local.get $37)
         (i64.ne
          (i64.load
           (i32.const 4360)
@@ -110,9 +131,9 @@
          )
          (local.set $2
           (select
-           (local.get $36)
+           (local.get $37)
            (i32.const -1)
-           (local.get $36)
+           (local.get $37)
           )
          )
          (br $exit)
@@ -161,7 +182,7 @@
     (i32.const -1)
    )
    (then
-    (local.set $37
+    (local.set $38
      (i32.add
       (i32.shl
        (i32.and
@@ -182,7 +203,7 @@
      (i32.and
       (i64.eq
        (i64.load
-        (local.get $37)
+        (local.get $38)
        )
        (local.get $3)
       )
@@ -207,10 +228,10 @@
       )
       (return_call_indirect (type $0)
        (i32.load offset=12
-        (local.get $37)
+        (local.get $38)
        )
        (i32.load offset=8
-        (local.get $37)
+        (local.get $38)
        )
       )
      )

@@ -48,10 +48,11 @@
   (local $35 i64)
   (local $36 i64)
   (local $37 i64)
-  (local $38 i32)
+  (local $38 i64)
   (local $39 i32)
-  (local $40 i64)
-  (local $41 i32)
+  (local $40 i32)
+  (local $41 i64)
+  (local $42 i32)
   (local.set $14
    (i64.load
     (i32.const 4176)
@@ -72,20 +73,30 @@
     (i32.const 4104)
    )
   )
+  (local.set $36
+   (i64.sub
+    (i64.load
+     (i32.const 4440)
+    )
+    (i64.load
+     (i32.const 30736)
+    )
+   )
+  )
   (block $exit
    (block
     (block
      (block
-      (local.set $36
+      (local.set $37
        (local.get $14)
       )
-      (local.set $37
+      (local.set $38
        (local.get $15)
       )
       (local.set $14
        (if (result i64)
         (i64.eqz
-         (local.get $37)
+         (local.get $38)
         )
         (then
          (i64.const -1)
@@ -94,11 +105,11 @@
          (if (result i64)
           (i32.and
            (i64.eq
-            (local.get $36)
+            (local.get $37)
             (i64.const -9223372036854775808)
            )
            (i64.eq
-            (local.get $37)
+            (local.get $38)
             (i64.const -1)
            )
           )
@@ -107,20 +118,20 @@
           )
           (else
            (i64.div_s
-            (local.get $36)
             (local.get $37)
+            (local.get $38)
            )
           )
          )
         )
        )
       )
-      (local.set $38
+      (local.set $39
        (i32.wrap_i64
         (local.get $14)
        )
       )
-      (local.set $39
+      (local.set $40
        (i32.wrap_i64
         (local.get $15)
        )
@@ -129,15 +140,15 @@
        (i64.extend_i32_s
         (if (result i32)
          (i32.eqz
-          (local.get $39)
+          (local.get $40)
          )
          (then
-          (local.get $38)
+          (local.get $39)
          )
          (else
           (i32.rem_u
-           (local.get $38)
            (local.get $39)
+           (local.get $40)
           )
          )
         )
@@ -149,7 +160,7 @@
         (i64.const 3)
        )
       )
-      (local.set $40
+      (local.set $41
        (i64.and
         (i64.add
          (local.get $5)
@@ -161,7 +172,7 @@
      )
      (block
       (local.set $3
-       (local.get $40)
+       (local.get $41)
       )
       (local.set $2
        (i32.const -1)
@@ -198,7 +209,7 @@
     (i32.const -1)
    )
    (then
-    (local.set $41
+    (local.set $42
      (i32.add
       (i32.shl
        (i32.and
@@ -219,7 +230,7 @@
      (i32.and
       (i64.eq
        (i64.load
-        (local.get $41)
+        (local.get $42)
        )
        (local.get $3)
       )
@@ -244,10 +255,10 @@
       )
       (return_call_indirect (type $0)
        (i32.load offset=12
-        (local.get $41)
+        (local.get $42)
        )
        (i32.load offset=8
-        (local.get $41)
+        (local.get $42)
        )
       )
      )

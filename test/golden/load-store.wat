@@ -47,15 +47,16 @@
   (local $34 i64)
   (local $35 i64)
   (local $36 i64)
-  (local $37 i32)
-  (local $38 i64)
-  (local $39 i32)
-  (local $40 i64)
-  (local $41 i32)
-  (local $42 i64)
-  (local $43 i32)
-  (local $44 i64)
-  (local $45 i32)
+  (local $37 i64)
+  (local $38 i32)
+  (local $39 i64)
+  (local $40 i32)
+  (local $41 i64)
+  (local $42 i32)
+  (local $43 i64)
+  (local $44 i32)
+  (local $45 i64)
+  (local $46 i32)
   (local.set $14
    (i64.load
     (i32.const 4176)
@@ -76,11 +77,21 @@
     (i32.const 4104)
    )
   )
+  (local.set $36
+   (i64.sub
+    (i64.load
+     (i32.const 4440)
+    )
+    (i64.load
+     (i32.const 30736)
+    )
+   )
+  )
   (block $exit
    (block
     (block
      (block
-      (local.set $36
+      (local.set $37
        (i64.add
         (local.get $15)
         (i64.const -2147483640)
@@ -88,7 +99,7 @@
       )
       (if
        (i64.le_u
-        (local.get $36)
+        (local.get $37)
         (i64.const 1048568)
        )
        (then
@@ -96,7 +107,7 @@
          (i64.load align=1
           (i32.add
            (i32.wrap_i64
-            (local.get $36)
+            (local.get $37)
            )
            (i32.const 16777216)
           )
@@ -104,10 +115,10 @@
         )
        )
        (else
-        (local.set $37
+        (local.set $38
          (call $loadSlow
           (i64.add
-           (local.get $36)
+           (local.get $37)
            (i64.const 2147483648)
           )
           (i32.const 8)
@@ -117,7 +128,7 @@
          )
         )
         (if
-         (local.get $37)
+         (local.get $38)
          (then
           (local.set $3
            (i64.const 2147483648)
@@ -135,7 +146,7 @@
         )
        )
       )
-      (local.set $38
+      (local.set $39
        (i64.add
         (local.get $15)
         (i64.const -2147483632)
@@ -144,7 +155,7 @@
       (if
        (if (result i32)
         (i64.le_u
-         (local.get $38)
+         (local.get $39)
          (i64.const 1048568)
         )
         (then
@@ -153,7 +164,7 @@
            (i32.add
             (i32.wrap_i64
              (i64.shr_u
-              (local.get $38)
+              (local.get $39)
               (i64.const 12)
              )
             )
@@ -170,7 +181,7 @@
         (i64.store align=1
          (i32.add
           (i32.wrap_i64
-           (local.get $38)
+           (local.get $39)
           )
           (i32.const 16777216)
          )
@@ -178,10 +189,10 @@
         )
        )
        (else
-        (local.set $39
+        (local.set $40
          (call $storeSlow
           (i64.add
-           (local.get $38)
+           (local.get $39)
            (i64.const 2147483648)
           )
           (i32.const 8)
@@ -190,11 +201,11 @@
          )
         )
         (if
-         (local.get $39)
+         (local.get $40)
          (then
           (if
            (i32.eq
-            (local.get $39)
+            (local.get $40)
             (i32.const 1)
            )
            (then
@@ -223,7 +234,7 @@
              (i64.const 2147483656)
             )
             (local.set $2
-             (local.get $39)
+             (local.get $40)
             )
             (br $exit)
            )
@@ -232,7 +243,7 @@
         )
        )
       )
-      (local.set $40
+      (local.set $41
        (i64.add
         (local.get $15)
         (i64.const -2147483648)
@@ -240,7 +251,7 @@
       )
       (if
        (i64.le_u
-        (local.get $40)
+        (local.get $41)
         (i64.const 1048568)
        )
        (then
@@ -248,7 +259,7 @@
          (i64.load32_s align=1
           (i32.add
            (i32.wrap_i64
-            (local.get $40)
+            (local.get $41)
            )
            (i32.const 16777216)
           )
@@ -256,10 +267,10 @@
         )
        )
        (else
-        (local.set $41
+        (local.set $42
          (call $loadSlow
           (i64.add
-           (local.get $40)
+           (local.get $41)
            (i64.const 2147483648)
           )
           (i32.const 4)
@@ -269,7 +280,7 @@
          )
         )
         (if
-         (local.get $41)
+         (local.get $42)
          (then
           (local.set $4
            (i64.add
@@ -293,7 +304,7 @@
         )
        )
       )
-      (local.set $42
+      (local.set $43
        (i64.add
         (local.get $15)
         (i64.const -2147483647)
@@ -302,7 +313,7 @@
       (if
        (if (result i32)
         (i64.le_u
-         (local.get $42)
+         (local.get $43)
          (i64.const 1048568)
         )
         (then
@@ -311,7 +322,7 @@
            (i32.add
             (i32.wrap_i64
              (i64.shr_u
-              (local.get $42)
+              (local.get $43)
               (i64.const 12)
              )
             )
@@ -328,7 +339,7 @@
         (i64.store8
          (i32.add
           (i32.wrap_i64
-           (local.get $42)
+           (local.get $43)
           )
           (i32.const 16777216)
          )
@@ -336,10 +347,10 @@
         )
        )
        (else
-        (local.set $43
+        (local.set $44
          (call $storeSlow
           (i64.add
-           (local.get $42)
+           (local.get $43)
            (i64.const 2147483648)
           )
           (i32.const 1)
@@ -348,11 +359,11 @@
          )
         )
         (if
-         (local.get $43)
+         (local.get $44)
          (then
           (if
            (i32.eq
-            (local.get $43)
+            (local.get $44)
             (i32.const 1)
            )
            (then
@@ -381,7 +392,7 @@
              (i64.const 2147483664)
             )
             (local.set $2
-             (local.get $43)
+             (local.get $44)
             )
             (br $exit)
            )
@@ -396,7 +407,7 @@
         (i64.const 5)
        )
       )
-      (local.set $44
+      (local.set $45
        (i64.and
         (i64.add
          (local.get $5)
@@ -408,7 +419,7 @@
      )
      (block
       (local.set $3
-       (local.get $44)
+       (local.get $45)
       )
       (local.set $2
        (i32.const -1)
@@ -445,7 +456,7 @@
     (i32.const -1)
    )
    (then
-    (local.set $45
+    (local.set $46
      (i32.add
       (i32.shl
        (i32.and
@@ -466,7 +477,7 @@
      (i32.and
       (i64.eq
        (i64.load
-        (local.get $45)
+        (local.get $46)
        )
        (local.get $3)
       )
@@ -491,10 +502,10 @@
       )
       (return_call_indirect (type $0)
        (i32.load offset=12
-        (local.get $45)
+        (local.get $46)
        )
        (i32.load offset=8
-        (local.get $45)
+        (local.get $46)
        )
       )
      )
