@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { createMachine, WasmvisorError, type EngineName, type RunResult } from './index.ts';
 
 const USAGE =
-  'usage: wasmvisor run <guest.elf> [--engine interp|jit] [--jit-threshold N] [--memory 128M] [--max-insns N] [--stats] [--trace]';
+  'usage: wasmvisor run <guest.elf> [--engine interp|jit|lockstep] [--jit-threshold N] [--lockstep-step N] [--memory 128M] [--max-insns N] [--stats] [--trace]';
 
 /** Parses sizes such as 128M, 1G, 65536 or 64K into bytes. */
 export function parseSize(text: string): number {
@@ -31,6 +31,7 @@ async function runCommand(argv: string[]): Promise<number> {
         memory: { type: 'string', default: '128M' },
         'max-insns': { type: 'string' },
         'jit-threshold': { type: 'string' },
+        'lockstep-step': { type: 'string' },
         stats: { type: 'boolean', default: false },
         trace: { type: 'boolean', default: false },
       },
@@ -42,8 +43,8 @@ async function runCommand(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new WasmvisorError(`expected one guest ELF file\n${USAGE}`, 2);
   const file = positionals[0];
   const engine = values.engine as string;
-  if (engine !== 'interp' && engine !== 'jit') {
-    throw new WasmvisorError(`unknown engine '${engine}' (expected interp or jit)`, 2);
+  if (engine !== 'interp' && engine !== 'jit' && engine !== 'lockstep') {
+    throw new WasmvisorError(`unknown engine '${engine}' (expected interp, jit or lockstep)`, 2);
   }
   const maxInsns =
     values['max-insns'] !== undefined ? parseCount(values['max-insns'], '--max-insns') : undefined;
@@ -51,6 +52,10 @@ async function runCommand(argv: string[]): Promise<number> {
   const jitThreshold =
     values['jit-threshold'] !== undefined
       ? Number(parseCount(values['jit-threshold'], '--jit-threshold'))
+      : undefined;
+  const lockstepStep =
+    values['lockstep-step'] !== undefined
+      ? Number(parseCount(values['lockstep-step'], '--lockstep-step'))
       : undefined;
 
   let bytes: Uint8Array;
@@ -62,7 +67,7 @@ async function runCommand(argv: string[]): Promise<number> {
     );
   }
 
-  const machine = await createMachine({ engine: engine as EngineName, memory, jitThreshold });
+  const machine = await createMachine({ engine: engine as EngineName, memory, jitThreshold, lockstepStep });
   machine.loadElf(bytes, file);
   machine.onOutput((chunk) => process.stdout.write(chunk));
   const onInput = (data: Buffer) => machine.pushInput(new Uint8Array(data));

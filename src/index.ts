@@ -6,15 +6,33 @@
  *   vm.loadElf(await readFile('hello.elf'), 'hello.elf');
  *   const result = await vm.run();   // { exitReason: 'exit', exitCode: 0, instret, seconds }
  */
-import { Machine, type MachineOptions } from './vmm/machine.ts';
+import { WasmvisorError } from './errors.ts';
+import { Machine, type EngineName as MachineEngine, type MachineOptions } from './vmm/machine.ts';
+import { Lockstep, type LockstepOptions } from './vmm/lockstep.ts';
 
 export { Machine } from './vmm/machine.ts';
-export type { MachineOptions, RunOptions, RunResult, ExitReason, EngineName } from './vmm/machine.ts';
+export { Lockstep, EXIT_CODE_DIVERGED } from './vmm/lockstep.ts';
+export type { MachineOptions, RunOptions, RunResult, ExitReason } from './vmm/machine.ts';
 export { WasmvisorError } from './errors.ts';
 export { disassemble } from './isa/disasm.ts';
 export type { ElfImage } from './loader/elf.ts';
 
+/** `lockstep` runs the jit and the interpreter side by side and stops where they disagree. */
+export type EngineName = MachineEngine | 'lockstep';
+
+export interface CreateOptions extends Omit<MachineOptions, 'engine'>, LockstepOptions {
+  engine?: EngineName;
+}
+
 /** Creates a machine on the virt-compatible board with the given options. */
-export function createMachine(options: MachineOptions = {}): Promise<Machine> {
-  return Machine.create(options);
+export function createMachine(options: CreateOptions & { engine: 'lockstep' }): Promise<Lockstep>;
+export function createMachine(options?: MachineOptions): Promise<Machine>;
+export function createMachine(options?: CreateOptions): Promise<Machine | Lockstep>;
+export async function createMachine(options: CreateOptions = {}): Promise<Machine | Lockstep> {
+  const { engine, ...rest } = options;
+  if (engine === 'lockstep') return Lockstep.create(rest);
+  if (engine !== undefined && engine !== 'interp' && engine !== 'jit') {
+    throw new WasmvisorError(`unknown engine '${engine}' (expected interp, jit or lockstep)`);
+  }
+  return Machine.create({ ...rest, engine });
 }

@@ -74,3 +74,22 @@ test('a bad --jit-threshold is refused', () => {
   expect(r.status).toBe(2);
   expect(r.stderr).toMatch(/^wasmvisor: invalid --jit-threshold 'soon'/);
 });
+
+test('a branch whose target is its fallthrough is structured by the Relooper, not the dispatch loop', async () => {
+  const { buildRegion } = await import('../src/jit/codegen.ts');
+  const { discoverRegion } = await import('../src/jit/region.ts');
+  const { encode } = await import('./helpers/encode.ts');
+  const vm = await createMachine({ engine: 'interp', memory: 1 << 20 });
+  // beq a0,a1,1f; 1: addi a0,a0,1; bne a0,a2,1b; ret — both ways of the beq lead to the loop
+  const words = [
+    encode('beq', { rs1: 10, rs2: 11, imm: 4 }),
+    encode('addi', { rd: 10, rs1: 10, imm: 1 }),
+    encode('bne', { rs1: 10, rs2: 12, imm: -4 }),
+    encode('jalr', { rd: 0, rs1: 1, imm: 0 }),
+  ].map((e) => e.raw);
+  vm.writeMemory(RAM, code(...words));
+  const built = buildRegion(discoverRegion(vm.core, RAM), vm.core.layout, vm.ramSize);
+  expect(built.module.validate()).toBeTruthy();
+  built.module.dispose();
+  expect(built.structure).toBe('relooper');
+});

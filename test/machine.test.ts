@@ -32,7 +32,9 @@ describe.each(ENGINES)('embedding API on $name', ({ engine, jitThreshold, determ
     expect(r.exitReason).toBe('budget');
     expect(vm.getReg(10)).toBe(43n);
     expect(vm.pc).toBe(RAM + 12n);
-    expect(vm.instret).toBe(3n);
+    // Translated code checks the budget on backward edges only: it may retire the `j .` too.
+    expect(vm.instret).toBeGreaterThanOrEqual(3n);
+    expect(vm.instret).toBeLessThanOrEqual(4n);
     expect(Array.from(vm.readMemory(RAM, 4))).toEqual([0x13, 0x05, 0x15, 0x00]);
     vm.setReg(0, 5n);
     expect(vm.getReg(0)).toBe(0n);

@@ -32,6 +32,8 @@ export interface RegionCode {
   entries: { pc: bigint; block: number }[];
   /** Guest instructions that went through the interpreter's op instead of inline code. */
   fallbacks: number;
+  /** How its control flow was structured (see buildRegion). */
+  structure: Structure;
 }
 
 /** A region's module as bytes, ready to compile, with what installing it needs. */
@@ -39,6 +41,7 @@ export interface CompiledRegion {
   bytes: Uint8Array;
   entries: { pc: bigint; block: number }[];
   fallbacks: number;
+  structure: Structure;
   /** Milliseconds spent building and emitting. */
   buildMs: number;
 }
@@ -46,10 +49,10 @@ export interface CompiledRegion {
 /** Builds and emits a region's module (in the main thread or in a compile worker). */
 export function compileRegion(region: Region, layout: Layout, ramSize: number): CompiledRegion {
   const t0 = performance.now();
-  const { module, entries, fallbacks } = buildRegion(region, layout, ramSize);
+  const { module, entries, fallbacks, structure } = buildRegion(region, layout, ramSize);
   const bytes = module.emitBinary();
   module.dispose();
-  return { bytes, entries, fallbacks, buildMs: performance.now() - t0 };
+  return { bytes, entries, fallbacks, structure, buildMs: performance.now() - t0 };
 }
 
 /**
@@ -60,14 +63,23 @@ export function buildRegion(region: Region, layout: Layout, ramSize: number): Re
   try {
     return build(region, layout, ramSize, 'relooper');
   } catch {
-    // binaryen's Relooper gives up on some control-flow shapes (it throws from its C++ core);
-    // the dispatch loop structures any graph, at the cost of an indirect branch per block.
+    // binaryen's Relooper throws from its C++ core on some multi-entry loops (a return address
+    // entered inside a loop; its label renaming rejects the code's branches to the exit tail).
+    // Without those entries the shape is a plain loop; the return addresses become regions.
+    if (region.returnTargets?.length) {
+      try {
+        return build({ ...region, returnTargets: [] }, layout, ramSize, 'relooper, one entry');
+      } catch {
+        // fall through to the structure that always works
+      }
+    }
+    // The dispatch loop structures any graph, at the cost of an indirect branch per block.
     return build(region, layout, ramSize, 'dispatch');
   }
 }
 
 /** How the blocks of a region become Wasm control flow. */
-export type Structure = 'relooper' | 'dispatch';
+export type Structure = 'relooper' | 'relooper, one entry' | 'dispatch';
 
 function build(region: Region, layout: Layout, ramSize: number, structure: Structure): RegionCode {
   const m = new binaryen.Module();
@@ -141,7 +153,7 @@ function build(region: Region, layout: Layout, ramSize: number, structure: Struc
   });
 
   const structured =
-    structure === 'relooper'
+    structure !== 'dispatch'
       ? relooperStructure(m, c, emitted, indexOf, entries)
       : dispatchStructure(m, c, emitted, indexOf, entries);
 
@@ -195,7 +207,7 @@ function build(region: Region, layout: Layout, ramSize: number, structure: Struc
   const body = m.block(null, [...c.reload(), c.syncBudget(), m.block('exit', [structured]), ...tail]);
   m.addFunction('region', binaryen.i32, binaryen.i32, c.locals, body);
   m.addFunctionExport('region', 'region');
-  return { module: m, entries, fallbacks: c.fallbacks };
+  return { module: m, entries, fallbacks: c.fallbacks, structure };
 }
 
 type Emitted = {
@@ -230,11 +242,17 @@ function relooperStructure(
     return b;
   };
   emitted.forEach(({ edges }, from) => {
+    // A block's conditions are mutually exclusive, so an edge to where an earlier edge or the
+    // unconditional (last) edge leads is moot, and the Relooper needs that last edge kept.
+    const targetOf = (pc: bigint | number) => {
+      const to = typeof pc === 'bigint' ? indexOf.get(pc) : undefined;
+      return { to, target: to === undefined ? exitBlock(pc) : rblocks[to] };
+    };
+    const last = edges.length ? targetOf(edges[edges.length - 1].pc).target : -1;
     const seen = new Set<number>();
     for (const edge of edges) {
-      const to = typeof edge.pc === 'bigint' ? indexOf.get(edge.pc) : undefined;
-      const target = to === undefined ? exitBlock(edge.pc) : rblocks[to];
-      if (seen.has(target)) continue; // both ways lead to the same place: the condition is moot
+      const { to, target } = targetOf(edge.pc);
+      if (seen.has(target) || (edge.cond !== 0 && target === last)) continue;
       seen.add(target);
       // A backward edge goes through a block that checks the budget first.
       let via = target;

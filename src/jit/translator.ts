@@ -30,6 +30,8 @@ export interface TranslatorStats {
   regions: number;
   guestInsns: number;
   fallbackInsns: number;
+  /** Regions the Relooper could not structure with all their entries (see buildRegion). */
+  restructured: number;
   modules: number;
   translateSeconds: number;
   compileSeconds: number;
@@ -52,6 +54,7 @@ export class Translator {
     regions: 0,
     guestInsns: 0,
     fallbackInsns: 0,
+    restructured: 0,
     modules: 0,
     translateSeconds: 0,
     compileSeconds: 0,
@@ -126,7 +129,7 @@ export class Translator {
 
   private install(region: Region, compiled: CompiledRegion): void {
     if (this.byEntry.size >= MAX_LIVE_REGIONS) this.flush();
-    const { bytes, fallbacks, entries } = compiled;
+    const { bytes, fallbacks, entries, structure } = compiled;
     const t1 = performance.now();
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), {
       env: {
@@ -153,6 +156,7 @@ export class Translator {
     s.modules++;
     s.guestInsns += region.insnCount;
     s.fallbackInsns += fallbacks;
+    if (structure !== 'relooper') s.restructured++;
     s.translateSeconds += compiled.buildMs / 1000;
     s.compileSeconds += (t2 - t1) / 1000;
   }

@@ -42,7 +42,8 @@ export type ExitReason =
   | 'max-insns' // the instruction limit was reached
   | 'budget' // runFor() spent its budget; the guest can continue
   | 'fatal' // a trap the guest cannot handle
-  | 'deadlock'; // WFI with no interrupt that could ever wake the hart
+  | 'deadlock' // WFI with no interrupt that could ever wake the hart
+  | 'diverged'; // lockstep only: the two engines disagreed (src/vmm/lockstep.ts)
 
 export interface RunResult {
   exitReason: ExitReason;
@@ -66,7 +67,7 @@ export interface RunOptions {
 type OutputListener = (bytes: Uint8Array) => void;
 
 /** One turn of the event loop: setImmediate where it exists (no 1 ms floor), else a timeout. */
-const nextTurn = (): Promise<void> =>
+export const nextTurn = (): Promise<void> =>
   new Promise((resolve) =>
     typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0),
   );
@@ -97,6 +98,12 @@ export class Machine {
   private skippedTicks = 0n;
   /** How often the core returned to the supervisor, by exit reason. */
   readonly exits: Record<string, number> = {};
+  /**
+   * Lockstep (lockstep.ts) is asked before each call into the core whether to bring the CLINT's
+   * time up to date there (false skips it): timer interrupts become pending only at such points,
+   * so a second machine can see them at exactly the instructions the first one did.
+   */
+  syncTime: (() => boolean) | undefined;
 
   private constructor(
     readonly core: Core,
@@ -324,6 +331,12 @@ export class Machine {
     }
   }
 
+  /** Lockstep: one iteration of the core (an instruction retired, or a trap taken) and its exit. */
+  step(): RunResult | undefined {
+    const result = this.runSlice({ trace: () => {} }, performance.now()); // tracing runs one at a time
+    return typeof result === 'object' ? result : undefined;
+  }
+
   private finish(start: number, exitReason: ExitReason, exitCode: number, message?: string): RunResult {
     this.flushOutput();
     return {
@@ -341,7 +354,7 @@ export class Machine {
    */
   private runSlice(options: RunOptions, start: number): RunResult | number | undefined {
     if (this.halted) return this.finish(start, 'exit', this.halted.code);
-    this.board.clint.update();
+    if (this.syncTime?.() ?? true) this.board.clint.update();
     let budget = SLICE_INSNS;
     if (options.maxInsns !== undefined) {
       const left = options.maxInsns - this.instret;

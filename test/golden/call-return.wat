@@ -170,9 +170,9 @@
      )
     )
     (block
-     (block $block$5$break
+     (block $block$4$break
       (loop $shape$6$continue
-       (block $block$4$break
+       (block $block$5$break
         (block
          (local.set $14
           (i64.add
@@ -202,10 +202,10 @@
           (i64.const 2147483652)
          )
          (then
-          (br $block$4$break)
+          (br $block$5$break)
          )
          (else
-          (br $block$5$break)
+          (br $block$4$break)
          )
         )
        )

@@ -16,6 +16,10 @@ export const ENGINES: EngineConfig[] = [
   // (timer, wfi), so this configuration runs on the deterministic, instruction-based clock.
   { name: 'jit (threshold 0: everything translated)', engine: 'jit', jitThreshold: 0, deterministic: true },
   { name: 'jit (threshold 2: tiering)', engine: 'jit', jitThreshold: 2 },
+  // The jit with everything translated and the interpreter side by side, their state compared
+  // every LOCKSTEP_STEP instructions (src/vmm/lockstep.ts): a wrong result names its first
+  // differing register instead of a wrong checksum. Always on the deterministic clock.
+  { name: 'lockstep (jit threshold 0 against interp)', engine: 'lockstep', jitThreshold: 0 },
 ];
 
 export interface GuestRun {
