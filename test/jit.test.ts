@@ -93,3 +93,38 @@ test('a branch whose target is its fallthrough is structured by the Relooper, no
   built.module.dispose();
   expect(built.structure).toBe('relooper');
 });
+
+test('a loop entered twice (a call in it returns into its middle) is structured with exits by tail call, and runs right', async () => {
+  const { buildRegion } = await import('../src/jit/codegen.ts');
+  const { discoverRegion } = await import('../src/jit/region.ts');
+  const { encode } = await import('./helpers/encode.ts');
+  // 0: jal f; 4: addi a0,a0,1; 8: bne a0,a1,0b; 12: jr t0 (t0 = 12: parks here); 16: nop;
+  // 20: f: addi a2,a2,1; 24: ret — the return address 4 is a second entry into the loop.
+  const words = [
+    encode('jal', { rd: 1, imm: 20 }),
+    encode('addi', { rd: 10, rs1: 10, imm: 1 }),
+    encode('bne', { rs1: 10, rs2: 11, imm: -8 }),
+    encode('jalr', { rd: 0, rs1: 5, imm: 0 }),
+    encode('addi', { rd: 0, rs1: 0, imm: 0 }),
+    encode('addi', { rd: 12, rs1: 12, imm: 1 }),
+    encode('jalr', { rd: 0, rs1: 1, imm: 0 }),
+  ].map((e) => e.raw);
+  const probe = await createMachine({ engine: 'interp', memory: 1 << 20 });
+  probe.writeMemory(RAM, code(...words));
+  const built = buildRegion(discoverRegion(probe.core, RAM), probe.core.layout, probe.ramSize);
+  expect(built.module.validate()).toBeTruthy();
+  built.module.dispose();
+  expect(built.entries.length).toBe(2);
+  expect(built.structure).toBe('relooper, exits by call');
+
+  const vm = await createMachine({ engine: 'jit', jitThreshold: 0, memory: 1 << 20 });
+  await vm.jitReady();
+  vm.writeMemory(RAM, code(...words));
+  vm.setReg(11, 1000n);
+  vm.setReg(5, RAM + 12n);
+  vm.pc = RAM;
+  vm.runFor(20_000n);
+  expect(vm.getReg(10)).toBe(1000n);
+  expect(vm.getReg(12)).toBe(1000n);
+  expect(vm.pc).toBe(RAM + 12n);
+});

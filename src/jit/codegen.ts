@@ -63,23 +63,20 @@ export function buildRegion(region: Region, layout: Layout, ramSize: number): Re
   try {
     return build(region, layout, ramSize, 'relooper');
   } catch {
-    // binaryen's Relooper throws from its C++ core on some multi-entry loops (a return address
-    // entered inside a loop; its label renaming rejects the code's branches to the exit tail).
-    // Without those entries the shape is a plain loop; the return addresses become regions.
-    if (region.returnTargets?.length) {
-      try {
-        return build({ ...region, returnTargets: [] }, layout, ramSize, 'relooper, one entry');
-      } catch {
-        // fall through to the structure that always works
-      }
+    // binaryen's Relooper throws on loops entered in the middle (a hot entry inside a loop nest,
+    // a return address): it then renames labels, and a branch to a label outside the code it was
+    // given (our `br $exit`) is an error to it. Exits by tail call have no such branch.
+    try {
+      return build(region, layout, ramSize, 'relooper, exits by call');
+    } catch {
+      // The dispatch loop structures any graph, at the cost of an indirect branch per block.
+      return build(region, layout, ramSize, 'dispatch');
     }
-    // The dispatch loop structures any graph, at the cost of an indirect branch per block.
-    return build(region, layout, ramSize, 'dispatch');
   }
 }
 
 /** How the blocks of a region become Wasm control flow. */
-export type Structure = 'relooper' | 'relooper, one entry' | 'dispatch';
+export type Structure = 'relooper' | 'relooper, exits by call' | 'dispatch';
 
 function build(region: Region, layout: Layout, ramSize: number, structure: Structure): RegionCode {
   const m = new binaryen.Module();
@@ -105,6 +102,7 @@ function build(region: Region, layout: Layout, ramSize: number, structure: Struc
   );
 
   const c = new Ctx(m, layout, ramSize);
+  if (structure === 'relooper, exits by call') c.exitBy = 'leave';
   const blocks: Block[] = region.blocks.length
     ? region.blocks
     : // Nothing decodable at the entry (outside RAM): one instruction through the interpreter's
@@ -128,7 +126,6 @@ function build(region: Region, layout: Layout, ramSize: number, structure: Struc
   for (const b of blocks) for (const i of b.insns) if (writesRd(i.name) && i.rd !== 0) c.willWrite(i.rd);
   const indexOf = new Map(blocks.map((b, i) => [b.start, i]));
   c.returnTargets = region.returnTargets ?? [];
-  const minstret = c.csrAddr(MINSTRET_CSR);
 
   // Emit each block's statements and record where it goes next.
   const emitted = blocks.map((block) => {
@@ -157,23 +154,53 @@ function build(region: Region, layout: Layout, ramSize: number, structure: Struc
       ? relooperStructure(m, c, emitted, indexOf, entries)
       : dispatchStructure(m, c, emitted, indexOf, entries);
 
-  // The tail: write back, then chain when the next pc is translated and budget remains.
-  //   spill; pc = exitpc; minstret += n
-  //   if (status == CONTINUE && jc[exitpc].pc == exitpc && minstret < limit) return_call jc.slot
-  //   return status
-  // counter += 1 (for --stats: how often regions chain, and how often they return)
+  if (structure === 'relooper, exits by call') {
+    // The tail is the function `leave(pc, status, n, written registers...)`; every exit calls it.
+    const regs = c.leaveRegs ?? [];
+    const P = { exitPc: 0, status: 1, n: 2 };
+    const params = [binaryen.i64, binaryen.i32, binaryen.i64, ...regs.map(() => binaryen.i64)];
+    const spill = regs.map((r, i) => c.storeState64(layout.regs + r * 8, m.local.get(3 + i, binaryen.i64)));
+    const leave = tail(m, c, layout, { ...P, spill, j: params.length });
+    m.addFunction('leave', binaryen.createType(params), binaryen.i32, [binaryen.i32], m.block(null, leave));
+    const body = m.block(null, [...c.reload(), c.syncBudget(), structured, m.unreachable()]);
+    m.addFunction('region', binaryen.i32, binaryen.i32, c.locals, body);
+  } else {
+    const j = c.temp(binaryen.i32);
+    const leave = tail(m, c, layout, { exitPc: L_EXITPC, status: L_STATUS, n: L_N, spill: c.spill(), j });
+    const body = m.block(null, [...c.reload(), c.syncBudget(), m.block('exit', [structured]), ...leave]);
+    m.addFunction('region', binaryen.i32, binaryen.i32, c.locals, body);
+  }
+  m.addFunctionExport('region', 'region');
+  return { module: m, entries, fallbacks: c.fallbacks, structure };
+}
+
+/**
+ * The shared tail: write back, then chain when the next pc is translated and budget remains.
+ *   spill; pc = exitpc; minstret += n
+ *   if (status == CONTINUE && jc[exitpc].pc == exitpc && minstret < limit) return_call jc.slot
+ *   return status
+ * counter += 1 (for --stats: how often regions chain, and how often they return).
+ * `at` names the locals holding exitpc, status and n, and a free i32 local j.
+ */
+function tail(
+  m: binaryen.Module,
+  c: Ctx,
+  layout: Layout,
+  at: { exitPc: number; status: number; n: number; spill: binaryen.ExpressionRef[]; j: number },
+): binaryen.ExpressionRef[] {
+  const minstret = c.csrAddr(MINSTRET_CSR);
   const bump = (addr: number) => c.storeState64(addr, m.i64.add(c.loadState64(addr), c.i64(1)));
-  const j = c.temp(binaryen.i32);
-  const exitPc = () => m.local.get(L_EXITPC, binaryen.i64);
-  const tail = [
-    ...c.spill(),
+  const exitPc = () => m.local.get(at.exitPc, binaryen.i64);
+  const j = () => m.local.get(at.j, binaryen.i32);
+  return [
+    ...at.spill,
     c.storeState64(layout.pc, exitPc()),
-    c.storeState64(minstret, m.i64.add(c.loadState64(minstret), m.local.get(L_N, binaryen.i64))),
+    c.storeState64(minstret, m.i64.add(c.loadState64(minstret), m.local.get(at.n, binaryen.i64))),
     m.if(
-      m.i32.eq(m.local.get(L_STATUS, binaryen.i32), c.i32(EXIT_CONTINUE)),
+      m.i32.eq(m.local.get(at.status, binaryen.i32), c.i32(EXIT_CONTINUE)),
       m.block(null, [
         m.local.set(
-          j,
+          at.j,
           m.i32.add(
             m.i32.shl(
               m.i32.and(m.i32.wrap(m.i64.shr_u(exitPc(), c.i64(1))), c.i32(layout.jumpEntries - 1)),
@@ -184,15 +211,15 @@ function build(region: Region, layout: Layout, ramSize: number, structure: Struc
         ),
         m.if(
           m.i32.and(
-            m.i64.eq(m.i64.load(0, 8, m.local.get(j, binaryen.i32)), exitPc()),
+            m.i64.eq(m.i64.load(0, 8, j()), exitPc()),
             m.i64.lt_u(c.loadState64(minstret), c.loadState64(layout.instretLimit)),
           ),
           m.block(null, [
             bump(layout.stats.chained),
             m.return_call_indirect(
               TABLE_NAME,
-              m.i32.load(8, 4, m.local.get(j, binaryen.i32)),
-              [m.i32.load(12, 4, m.local.get(j, binaryen.i32))],
+              m.i32.load(8, 4, j()),
+              [m.i32.load(12, 4, j())],
               binaryen.i32,
               binaryen.i32,
             ),
@@ -201,13 +228,8 @@ function build(region: Region, layout: Layout, ramSize: number, structure: Struc
       ]),
     ),
     bump(layout.stats.returned),
-    m.return(m.local.get(L_STATUS, binaryen.i32)),
+    m.return(m.local.get(at.status, binaryen.i32)),
   ];
-
-  const body = m.block(null, [...c.reload(), c.syncBudget(), m.block('exit', [structured]), ...tail]);
-  m.addFunction('region', binaryen.i32, binaryen.i32, c.locals, body);
-  m.addFunctionExport('region', 'region');
-  return { module: m, entries, fallbacks: c.fallbacks, structure };
 }
 
 type Emitted = {

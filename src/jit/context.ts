@@ -37,6 +37,14 @@ export class Ctx {
   fallbacks = 0;
   /** i64 local: INSTRET_LIMIT - minstret, as of the last time n was synced with minstret. */
   readonly budgetLeft: number;
+  /**
+   * How exits reach the shared tail: `br $exit` to the block around the region's code, or (for
+   * code binaryen's Relooper must not see branch outward, see buildRegion) a tail call to the
+   * module's `leave` function, passing it what the tail needs: pc, status, n and the written
+   * registers in `leaveRegs` order.
+   */
+  exitBy: 'br' | 'leave' = 'br';
+  leaveRegs: number[] | undefined;
 
   constructor(
     readonly m: binaryen.Module,
@@ -169,10 +177,23 @@ export class Ctx {
    */
   exit(pc: Ref, status: number | { expr: Ref }, retired: number): Ref {
     const m = this.m;
+    const statusExpr = typeof status === 'number' ? this.i32(status) : status.expr;
+    if (this.exitBy === 'leave') {
+      // The registers written are all declared before emission (willWrite), so the list is final.
+      this.leaveRegs ??= [...this.written];
+      if (this.leaveRegs.length !== this.written.size)
+        throw new Error('a register written after the first exit');
+      const regs = this.leaveRegs.map((r) => m.local.get(L_REG0 + r, binaryen.i64));
+      const n = m.local.get(L_N, binaryen.i64);
+      return m.block(null, [
+        ...this.addRetired(retired),
+        m.return_call('leave', [pc, statusExpr, n, ...regs], binaryen.i32),
+      ]);
+    }
     return m.block(null, [
       ...this.addRetired(retired),
       m.local.set(L_EXITPC, pc),
-      m.local.set(L_STATUS, typeof status === 'number' ? this.i32(status) : status.expr),
+      m.local.set(L_STATUS, statusExpr),
       m.br('exit'),
     ]);
   }
