@@ -9,12 +9,17 @@ import {
   EXIT_RD, EXIT_SIZE, EXIT_VALUE, EXIT_WATCH, EXIT_WFI, MMIO_SIGNED, MMIO_STORE, PAGE_CODE, PAGE_FLAGS,
   PAGE_WATCH, PC, RAM, RAM_BASE, RAM_SIZE, REGS, RESERVATION, CODE_LINES, CODE_LINE_SHIFT, CONFIG_JIT,
   EXIT_CONTINUE, EXIT_HOT, HOT_COUNTERS, STAT_JC_HITS, STAT_JC_MISSES, HOT_ENTRIES, HOT_THRESHOLD, INSTRET_LIMIT, JUMP_CACHE, JUMP_ENTRIES,
+  EXIT_MODE, TLB_FETCH, TLB_LOAD, TLB_STORE,
 } from './layout';
 import {
+  ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE, XLATE_FAULT, mmuCause, tlbEntry, tlbTag, translateAndCache,
+} from './mmu';
+import { clearModeChanged, flushTlb, markModeChanged, modeChanged } from './tlb';
+import {
   CAUSE_BREAKPOINT, CAUSE_ECALL_U, CAUSE_FETCH_ACCESS, CAUSE_ILLEGAL, CAUSE_LOAD_ACCESS, CAUSE_LOAD_MISALIGNED,
-  CAUSE_STORE_ACCESS, CAUSE_STORE_MISALIGNED, INTERRUPT, MINSTRET, MIE, MIP, MSTATUS, MSTATUS_TW, NO_HANDLER,
-  PRIV_M, csr, csrAccessible, csrRead, csrWrite, pendingInterrupt, pendingRetired, priv, setCsr, trapEnter,
-  trapReturn,
+  CAUSE_STORE_ACCESS, CAUSE_STORE_MISALIGNED, INTERRUPT, MINSTRET, MIE, MIP, MSTATUS, MSTATUS_TSR, MSTATUS_TVM,
+  MSTATUS_TW, NO_HANDLER, PRIV_M, PRIV_S, PRIV_U, csr, csrAccessible, csrRead, csrWrite, pagingMode, pendingInterrupt,
+  pendingRetired, priv, setCsr, supervisorReturn, trapEnter, trapReturn,
 } from './csr';
 
 @inline function reg(off: usize): u64 {
@@ -94,6 +99,79 @@ function touchesCode(off: u64, size: u8): bool {
   return false;
 }
 
+// loadVirtual/storeVirtual's result when the access faulted: mmuCause and mmuTval say how.
+const TRAPPED: i32 = -2;
+let mmuTval: u64 = 0;
+
+// The physical address of `va` for a `size`-byte access, or XLATE_FAULT (mmuCause, mmuTval set).
+function translateData(va: u64, access: i32): u64 {
+  const pa = translateAndCache(va, access);
+  if (pa == XLATE_FAULT) mmuTval = va;
+  return pa;
+}
+
+// A load through the MMU that missed the TLB (or crosses a page): 0 when rd holds the value,
+// EXIT_MMIO for a device, TRAPPED for a fault.
+function loadVirtual(va: u64, size: u8, signed: bool, rd: usize, len: u8): i32 {
+  if ((va & 0xfff) + <u64>size <= 0x1000) {
+    const pa = translateData(va, ACCESS_LOAD);
+    if (pa == XLATE_FAULT) return TRAPPED;
+    return loadSlow(pa, size, signed, rd, len);
+  }
+  // Misaligned across two pages: byte by byte, each through its page (RAM only).
+  let v: u64 = 0;
+  for (let i: u8 = 0; i < size; i++) {
+    const pa = translateData(va + i, ACCESS_LOAD);
+    if (pa == XLATE_FAULT) return TRAPPED;
+    if (pa - RAM_BASE >= load<u64>(RAM_SIZE)) {
+      mmuCause = CAUSE_LOAD_ACCESS;
+      mmuTval = va + i;
+      return TRAPPED;
+    }
+    v |= <u64>load<u8>(RAM + <usize>(pa - RAM_BASE)) << (<u64>i << 3);
+  }
+  if (signed) {
+    const shift = 64 - (<u64>size << 3);
+    v = <u64>((<i64>(v << shift)) >> shift);
+  }
+  setReg(rd, v);
+  return 0;
+}
+
+// A store through the MMU that missed the TLB (or crosses a page): storeSlow's result, or TRAPPED.
+function storeVirtual(va: u64, size: u8, v: u64, len: u8): i32 {
+  if ((va & 0xfff) + <u64>size <= 0x1000) {
+    const pa = translateData(va, ACCESS_STORE);
+    if (pa == XLATE_FAULT) return TRAPPED;
+    return storeSlow(pa, size, v, len);
+  }
+  // Across two pages: both must translate before any byte is written.
+  const first = translateData(va, ACCESS_STORE);
+  if (first == XLATE_FAULT) return TRAPPED;
+  const second = translateData((va | 0xfff) + 1, ACCESS_STORE);
+  if (second == XLATE_FAULT) return TRAPPED;
+  let result: i32 = 0;
+  for (let i: u8 = 0; i < size; i++) {
+    const b = va + i;
+    const pa = (b & ~(<u64>0xfff)) == (va & ~(<u64>0xfff)) ? first + i : second + (b & 0xfff);
+    if (pa - RAM_BASE >= load<u64>(RAM_SIZE)) {
+      mmuCause = CAUSE_STORE_ACCESS;
+      mmuTval = b;
+      return TRAPPED;
+    }
+    const r = storeSlow(pa, 1, v >> (<u64>i << 3), len);
+    if (r != 0) result = r;
+  }
+  return result;
+}
+
+// The physical address of an AMO/LR/SC operand at `va`: `va` itself when misaligned (amoAddr then
+// raises the misaligned exception, which comes before page faults), or XLATE_FAULT.
+function translateAmo(va: u64, size: u64, access: i32): u64 {
+  if ((va & (size - 1)) != 0) return va;
+  return translateData(va, access);
+}
+
 // Physical address of an aligned AMO/LR/SC operand inside RAM, or a negative cause to raise.
 @inline function amoAddr(addr: u64, size: u64, isLoad: bool): i64 {
   if ((addr & (size - 1)) != 0) return -<i64>(isLoad ? CAUSE_LOAD_MISALIGNED : CAUSE_STORE_MISALIGNED);
@@ -161,6 +239,32 @@ function mulhu(a: u64, b: u64): u64 {
   }
 }
 
+@inline function loadSize(op: i32): u8 {
+  if (op == Op.LB || op == Op.LBU) return 1;
+  if (op == Op.LH || op == Op.LHU) return 2;
+  if (op == Op.LW || op == Op.LWU) return 4;
+  return 8;
+}
+@inline function loadTyped(op: i32, p: usize): u64 {
+  switch (op) {
+    case Op.LB: return <u64>load<i8>(p);
+    case Op.LH: return <u64>load<i16>(p);
+    case Op.LW: return <u64>load<i32>(p);
+    case Op.LD: return load<u64>(p);
+    case Op.LBU: return <u64>load<u8>(p);
+    case Op.LHU: return <u64>load<u16>(p);
+    default: return <u64>load<u32>(p);
+  }
+}
+@inline function storeTyped(op: i32, p: usize, v: u64): void {
+  switch (op) {
+    case Op.SB: store<u8>(p, <u8>v); break;
+    case Op.SH: store<u16>(p, <u16>v); break;
+    case Op.SW: store<u32>(p, <u32>v); break;
+    default: store<u64>(p, v); break;
+  }
+}
+
 // Ends run(): writes pc back and adds the retired instructions to minstret.
 @inline function leave(pc: u64, retired: i32, reason: i32): i32 {
   store<u64>(PC, pc);
@@ -184,15 +288,29 @@ function fatal(pc: u64, cause: u64, raw: u32): i32 {
  * the jump cache and calls translated code when there is some, or counts towards EXIT_HOT.
  */
 export function run(budget: i32): i32 {
-  // Two specialisations of one loop, so the plain interpreter carries none of the JIT's checks.
-  if ((load<u64>(CONFIG_FLAGS) & CONFIG_JIT) != 0) return interpretJit(budget);
-  return interpretPlain(budget);
+  // Specialisations of one loop, so the plain interpreter carries none of the JIT's or the MMU's
+  // checks. A loop leaves with EXIT_MODE when privilege or translation changed under it.
+  while (true) {
+    const before = csr(MINSTRET);
+    const mode = pagingMode();
+    let r: i32;
+    if (mode != 0) r = interpretPaged(budget, mode);
+    else if ((load<u64>(CONFIG_FLAGS) & CONFIG_JIT) != 0) r = interpretJit(budget);
+    else r = interpretPlain(budget);
+    if (r != EXIT_MODE) return r;
+    // At least one step went by (traps retire nothing), so this ends.
+    budget -= <i32>(csr(MINSTRET) - before) + 1;
+    if (budget <= 0) return EXIT_BUDGET;
+  }
 }
 function interpretPlain(budget: i32): i32 {
-  return interpret(budget, true, false);
+  return interpret(budget, true, false, 0);
 }
 function interpretJit(budget: i32): i32 {
-  return interpret(budget, true, true);
+  return interpret(budget, true, true, 0);
+}
+function interpretPaged(budget: i32, mode: i32): i32 {
+  return interpret(budget, true, false, mode);
 }
 
 /**
@@ -202,12 +320,13 @@ function interpretJit(budget: i32): i32 {
  * into the guest's handler (the pc in the state says where to go on), else the exit reason.
  */
 export function execOp(): i32 {
-  return interpret(1, false, false);
+  return interpret(1, false, false, 0);
 }
 
 // `top`: a run() from the host (takes pending interrupts); `jit`: block entries consult the jump
-// cache. Both are constants at every call site, so each specialisation folds them away.
-@inline function interpret(budget: i32, top: bool, jit: bool): i32 {
+// cache; `mode`: csr.pagingMode() (bit 0: fetches translate, bit 1: loads and stores do), 0 except
+// in the paged loop. `top` and `jit` are constants at every call site, so they fold away.
+@inline function interpret(budget: i32, top: bool, jit: bool, mode: i32): i32 {
   let pc = load<u64>(PC);
   const ramSize = load<u64>(RAM_SIZE);
   const fastLimit = ramSize - 8; // accesses that start at or below this offset fit in RAM
@@ -217,6 +336,12 @@ export function execOp(): i32 {
   // branch or jump, a trap handler, an mret target) where translated code may take over.
   let fallthrough: u64 = ~pc;
 
+  const vmFetch = (mode & 1) != 0;
+  const vmData = (mode & 2) != 0;
+  // The page of the last fetch through the MMU (virtual page, and the Wasm address it maps to).
+  let fetchPage: u64 = 1; // an odd value never equals a page address
+  let fetchBase: u64 = 0;
+
   // An interrupt that became pending while we were away (timer, device) is taken first.
   let irq = top ? pendingInterrupt() : -1;
   if (irq >= 0) {
@@ -224,6 +349,13 @@ export function execOp(): i32 {
   }
 
   while (steps < budget) {
+    if (modeChanged) {
+      // A trap, xRET, satp, mstatus or SFENCE.VMA: another loop may be needed, and the fetch
+      // page may no longer be reachable at this privilege.
+      clearModeChanged();
+      if (pagingMode() != mode) return leave(pc, steps - traps, EXIT_MODE);
+      fetchPage = 1;
+    }
     if (jit && pc != fallthrough) {
       fallthrough = pc;
       const j = JUMP_CACHE + ((<usize>(pc >> 1) & (JUMP_ENTRIES - 1)) << 4);
@@ -252,15 +384,55 @@ export function execOp(): i32 {
       if (count == load<u32>(HOT_THRESHOLD) + 1) return leave(pc, steps - traps, EXIT_HOT);
     }
     steps++;
-    const poff = pc - RAM_BASE;
-    if (poff >= ramSize) {
-      const t = trapEnter(pc, CAUSE_FETCH_ACCESS, pc);
-      if (t == NO_HANDLER) return leave(pc, steps - 1 - traps, fatal(pc, CAUSE_FETCH_ACCESS, 0));
-      pc = t;
-      traps++;
-      continue;
+    let raw: u32;
+    if (vmFetch) {
+      if ((pc & ~(<u64>0xfff)) != fetchPage) {
+        const e = tlbEntry(TLB_FETCH, pc);
+        if (load<u64>(e) == tlbTag(pc, ACCESS_FETCH)) {
+          fetchBase = pc + load<u64>(e, 8) - (pc & 0xfff);
+        } else {
+          const pa = translateAndCache(pc, ACCESS_FETCH);
+          const cause = pa == XLATE_FAULT ? mmuCause : pa - RAM_BASE >= ramSize ? CAUSE_FETCH_ACCESS : 0;
+          if (cause != 0) {
+            const t = trapEnter(pc, cause, pc);
+            if (t == NO_HANDLER) return leave(pc, steps - 1 - traps, fatal(pc, cause, 0));
+            pc = t;
+            traps++;
+            continue;
+          }
+          fetchBase = <u64>RAM + (pa - RAM_BASE) - (pc & 0xfff);
+        }
+        fetchPage = pc & ~(<u64>0xfff);
+      }
+      const at = <usize>(fetchBase + (pc & 0xfff));
+      raw = load<u16>(at);
+      if ((raw & 3) == 3) {
+        if ((pc & 0xfff) != 0xffe) raw = load<u32>(at);
+        else {
+          // A 4-byte instruction across a page boundary: its upper half is on the next page.
+          const pa2 = translateAndCache(pc + 2, ACCESS_FETCH);
+          const cause = pa2 == XLATE_FAULT ? mmuCause : pa2 - RAM_BASE >= ramSize ? CAUSE_FETCH_ACCESS : 0;
+          if (cause != 0) {
+            const t = trapEnter(pc, cause, pc + 2);
+            if (t == NO_HANDLER) return leave(pc, steps - 1 - traps, fatal(pc, cause, 0));
+            pc = t;
+            traps++;
+            continue;
+          }
+          raw |= <u32>load<u16>(RAM + <usize>(pa2 - RAM_BASE)) << 16;
+        }
+      }
+    } else {
+      const poff = pc - RAM_BASE;
+      if (poff >= ramSize) {
+        const t = trapEnter(pc, CAUSE_FETCH_ACCESS, pc);
+        if (t == NO_HANDLER) return leave(pc, steps - 1 - traps, fatal(pc, CAUSE_FETCH_ACCESS, 0));
+        pc = t;
+        traps++;
+        continue;
+      }
+      raw = load<u32>(RAM + <usize>poff);
     }
-    const raw = load<u32>(RAM + <usize>poff);
     const e = DECODE_CACHE + ((<usize>(pc >> 1) & (DECODE_ENTRIES - 1)) << 4);
     if (load<u32>(e, D_RAW) != raw) decodeInto(raw, e);
     const op = <i32>load<u8>(e, D_OP);
@@ -292,26 +464,25 @@ export function execOp(): i32 {
       // --- loads: fast path when the whole access is in RAM ---
       case Op.LB: case Op.LH: case Op.LW: case Op.LD: case Op.LBU: case Op.LHU: case Op.LWU: {
         const a = reg(rs1) + imm;
-        const off = a - RAM_BASE;
-        if (off <= fastLimit) {
-          const p = RAM + <usize>off;
-          let v: u64;
-          switch (op) {
-            case Op.LB: v = <u64>load<i8>(p); break;
-            case Op.LH: v = <u64>load<i16>(p); break;
-            case Op.LW: v = <u64>load<i32>(p); break;
-            case Op.LD: v = load<u64>(p); break;
-            case Op.LBU: v = <u64>load<u8>(p); break;
-            case Op.LHU: v = <u64>load<u16>(p); break;
-            default: v = <u64>load<u32>(p); break;
+        if (vmData) {
+          const size = loadSize(op);
+          const e = tlbEntry(TLB_LOAD, a);
+          if (load<u64>(e) == tlbTag(a, ACCESS_LOAD) && (a & 0xfff) <= <u64>(0x1000 - size)) {
+            setReg(rd, loadTyped(op, <usize>(a + load<u64>(e, 8))));
+            break;
           }
-          setReg(rd, v);
+          const signed = op == Op.LB || op == Op.LH || op == Op.LW;
+          const r = loadVirtual(a, size, signed, rd, len);
+          if (r == TRAPPED) { pc = trapEnter(pc, mmuCause, mmuTval); traps++; continue; }
+          if (r != 0) return leave(pc, steps - 1 - traps, r);
           break;
         }
-        let size: u8 = 8;
-        if (op == Op.LB || op == Op.LBU) size = 1;
-        else if (op == Op.LH || op == Op.LHU) size = 2;
-        else if (op == Op.LW || op == Op.LWU) size = 4;
+        const off = a - RAM_BASE;
+        if (off <= fastLimit) {
+          setReg(rd, loadTyped(op, RAM + <usize>off));
+          break;
+        }
+        const size = loadSize(op);
         const signed = op == Op.LB || op == Op.LH || op == Op.LW;
         const r = loadSlow(a, size, signed, rd, len);
         if (r != 0) return leave(pc, steps - 1 - traps, r);
@@ -321,15 +492,22 @@ export function execOp(): i32 {
       case Op.SB: case Op.SH: case Op.SW: case Op.SD: {
         const a = reg(rs1) + imm;
         const v = reg(rs2);
+        if (vmData) {
+          const size: u8 = op == Op.SB ? 1 : op == Op.SH ? 2 : op == Op.SW ? 4 : 8;
+          const e = tlbEntry(TLB_STORE, a);
+          if (load<u64>(e) == tlbTag(a, ACCESS_STORE) && (a & 0xfff) <= <u64>(0x1000 - size)) {
+            storeTyped(op, <usize>(a + load<u64>(e, 8)), v);
+            break;
+          }
+          const r = storeVirtual(a, size, v, len);
+          if (r == TRAPPED) { pc = trapEnter(pc, mmuCause, mmuTval); traps++; continue; }
+          if (r == EXIT_MMIO) return leave(pc, steps - 1 - traps, r);
+          if (r != 0) return leave(next, steps - traps, r);
+          break;
+        }
         const off = a - RAM_BASE;
         if (off <= fastLimit && load<u8>(PAGE_FLAGS + <usize>(off >> 12)) == 0) {
-          const p = RAM + <usize>off;
-          switch (op) {
-            case Op.SB: store<u8>(p, <u8>v); break;
-            case Op.SH: store<u16>(p, <u16>v); break;
-            case Op.SW: store<u32>(p, <u32>v); break;
-            default: store<u64>(p, v); break;
-          }
+          storeTyped(op, RAM + <usize>off, v);
           break;
         }
         const size: u8 = op == Op.SB ? 1 : op == Op.SH ? 2 : op == Op.SW ? 4 : 8;
@@ -387,7 +565,9 @@ export function execOp(): i32 {
       case Op.LR_W: case Op.LR_D: {
         const size: u64 = op == Op.LR_W ? 4 : 8;
         const a = reg(rs1);
-        const p = amoAddr(a, size, true);
+        const pa = vmData ? translateAmo(a, size, ACCESS_LOAD) : a;
+        if (pa == XLATE_FAULT) { pc = trapEnter(pc, mmuCause, mmuTval); traps++; continue; }
+        const p = amoAddr(pa, size, true);
         if (p < 0) { pc = trapEnter(pc, <u64>(-p), a); traps++; continue; }
         setReg(rd, size == 4 ? <u64>load<i32>(<usize>p) : load<u64>(<usize>p));
         store<u64>(RESERVATION, a);
@@ -396,12 +576,14 @@ export function execOp(): i32 {
       case Op.SC_W: case Op.SC_D: {
         const size: u64 = op == Op.SC_W ? 4 : 8;
         const a = reg(rs1);
-        const p = amoAddr(a, size, false);
+        const pa = vmData ? translateAmo(a, size, ACCESS_STORE) : a;
+        if (pa == XLATE_FAULT) { pc = trapEnter(pc, mmuCause, mmuTval); traps++; continue; }
+        const p = amoAddr(pa, size, false);
         if (p < 0) { pc = trapEnter(pc, <u64>(-p), a); traps++; continue; }
         const ok = load<u64>(RESERVATION) == a;
         store<u64>(RESERVATION, u64.MAX_VALUE);
         if (ok) {
-          const r = storeSlow(a, <u8>size, reg(rs2), len);
+          const r = storeSlow(pa, <u8>size, reg(rs2), len);
           setReg(rd, 0);
           if (r != 0) return leave(next, steps - traps, r);
         } else {
@@ -412,11 +594,13 @@ export function execOp(): i32 {
       case Op.AMOSWAP_W: case Op.AMOADD_W: case Op.AMOXOR_W: case Op.AMOAND_W: case Op.AMOOR_W:
       case Op.AMOMIN_W: case Op.AMOMAX_W: case Op.AMOMINU_W: case Op.AMOMAXU_W: {
         const a = reg(rs1);
-        const p = amoAddr(a, 4, false);
+        const pa = vmData ? translateAmo(a, 4, ACCESS_STORE) : a;
+        if (pa == XLATE_FAULT) { pc = trapEnter(pc, mmuCause, mmuTval); traps++; continue; }
+        const p = amoAddr(pa, 4, false);
         if (p < 0) { pc = trapEnter(pc, <u64>(-p), a); traps++; continue; }
         const old = <u64>load<i32>(<usize>p);
         const src = <u64>(<i32>reg(rs2));
-        const r = storeSlow(a, 4, amoCompute(op, old, src), len);
+        const r = storeSlow(pa, 4, amoCompute(op, old, src), len);
         setReg(rd, old);
         if (r != 0) return leave(next, steps - traps, r);
         break;
@@ -424,10 +608,12 @@ export function execOp(): i32 {
       case Op.AMOSWAP_D: case Op.AMOADD_D: case Op.AMOXOR_D: case Op.AMOAND_D: case Op.AMOOR_D:
       case Op.AMOMIN_D: case Op.AMOMAX_D: case Op.AMOMINU_D: case Op.AMOMAXU_D: {
         const a = reg(rs1);
-        const p = amoAddr(a, 8, false);
+        const pa = vmData ? translateAmo(a, 8, ACCESS_STORE) : a;
+        if (pa == XLATE_FAULT) { pc = trapEnter(pc, mmuCause, mmuTval); traps++; continue; }
+        const p = amoAddr(pa, 8, false);
         if (p < 0) { pc = trapEnter(pc, <u64>(-p), a); traps++; continue; }
         const old = load<u64>(<usize>p);
-        const r = storeSlow(a, 8, amoCompute(op, old, reg(rs2)), len);
+        const r = storeSlow(pa, 8, amoCompute(op, old, reg(rs2)), len);
         setReg(rd, old);
         if (r != 0) return leave(next, steps - traps, r);
         break;
@@ -471,7 +657,9 @@ export function execOp(): i32 {
       }
       // --- privileged ---
       case Op.ECALL: {
-        if (load<u64>(CONFIG_FLAGS) & CONFIG_ECALL_EXITS) return leave(next, steps - traps, EXIT_ECALL);
+        // With SBI in the supervisor, an ECALL from S-mode is a hypercall.
+        if ((load<u64>(CONFIG_FLAGS) & CONFIG_ECALL_EXITS) != 0 && priv() == PRIV_S)
+          return leave(next, steps - traps, EXIT_ECALL);
         pc = trapEnter(pc, CAUSE_ECALL_U + priv(), 0);
         traps++;
         continue;
@@ -489,8 +677,36 @@ export function execOp(): i32 {
         }
         break;
       }
+      case Op.SRET: {
+        const p = priv();
+        if (p == PRIV_U || (p == PRIV_S && (csr(MSTATUS) & MSTATUS_TSR) != 0)) {
+          pc = trapEnter(pc, CAUSE_ILLEGAL, <u64>raw);
+          traps++;
+          continue;
+        }
+        next = supervisorReturn();
+        irq = pendingInterrupt();
+        if (irq >= 0) {
+          steps++;
+          pc = trapEnter(next, INTERRUPT | <u64>irq, 0);
+          traps++;
+          continue;
+        }
+        break;
+      }
+      case Op.SFENCE_VMA: {
+        const p = priv();
+        if (p == PRIV_U || (p == PRIV_S && (csr(MSTATUS) & MSTATUS_TVM) != 0)) {
+          pc = trapEnter(pc, CAUSE_ILLEGAL, <u64>raw);
+          traps++;
+          continue;
+        }
+        flushTlb(); // every entry, whatever the address and ASID operands narrow it to
+        break;
+      }
       case Op.WFI: {
-        if (priv() != PRIV_M && (csr(MSTATUS) & MSTATUS_TW) != 0) {
+        // U-mode may not wait; S-mode may not when mstatus.TW is set.
+        if (priv() == PRIV_U || (priv() != PRIV_M && (csr(MSTATUS) & MSTATUS_TW) != 0)) {
           pc = trapEnter(pc, CAUSE_ILLEGAL, <u64>raw);
           traps++;
           continue;
@@ -512,6 +728,12 @@ export function execOp(): i32 {
     }
     fallthrough = pc + <u64>len;
     pc = next;
+  }
+  // The last step may have changed privilege or translation (execOp runs one step for translated
+  // code, which then must not go on as if nothing happened).
+  if (modeChanged && pagingMode() != mode) {
+    clearModeChanged();
+    return leave(pc, steps - traps, EXIT_MODE);
   }
   return leave(pc, steps - traps, EXIT_BUDGET);
 }

@@ -10,7 +10,7 @@
 //   0x0060_0000  jump cache: pc -> translated region (table index, entry block), JUMP_ENTRIES x 16 bytes
 //   0x0070_0000  hotness counters of block entries, HOT_ENTRIES x 4 bytes
 //   0x0080_0000  code-line bitmap: one bit per CODE_LINE bytes of RAM that translated code covers
-//   0x00e0_0000  reserved for the MMU (TLB)
+//   0x00e0_0000  software TLBs of the MMU: fetch, load and store, TLB_ENTRIES x 16 bytes each
 //   0x0100_0000  guest RAM (guest physical RAM_BASE), followed by RAM_PAD bytes of padding
 
 export const STATE: usize = 0x1000;
@@ -72,6 +72,16 @@ export const HOT_ENTRIES: u32 = 1 << 16;
 export const CODE_LINES: usize = 0x80_0000;
 export const CODE_LINE_SHIFT: u64 = 6; // 64-byte lines: stores next to code rarely hit it
 
+// The software TLBs (Sv39): an entry is {u64 tag, u64 addend}, and the Wasm address of a virtual
+// address is va + addend. Permissions are checked when an entry is filled, so each kind of access
+// has its own table and the tag holds what the check depended on:
+//   tag = vpn << 4 | mstatus.MXR << 3 | mstatus.SUM << 2 | (privilege is U) << 1 | 1   (0 = empty)
+// A store entry exists only for pages with no PAGE_FLAGS (watched or code pages take the slow path).
+export const TLB_FETCH: usize = 0xe0_0000;
+export const TLB_LOAD: usize = TLB_FETCH + 0x4000;
+export const TLB_STORE: usize = TLB_LOAD + 0x4000;
+export const TLB_ENTRIES: u32 = 1 << 10;
+
 export const RAM: usize = 0x100_0000;
 export const RAM_BASE: u64 = 0x8000_0000;
 export const RAM_PAD: usize = 16; // lets a 4-byte fetch at the last halfword of RAM stay in bounds
@@ -86,5 +96,8 @@ export const EXIT_WATCH: i32 = 4; // a store to a PAGE_WATCH page completed
 export const EXIT_FATAL: i32 = 5; // a trap the guest cannot handle (EXIT_ADDR/VALUE/CAUSE say which)
 export const EXIT_CODE_WRITE: i32 = 6; // a store hit translated code (done; the host invalidates)
 export const EXIT_HOT: i32 = 7; // pc is a block entry that reached HOT_THRESHOLD: translate it
+// Internal to the core (never returned by run()): the privilege or address translation changed;
+// run() picks the interpreter loop for the new mode and goes on.
+export const EXIT_MODE: i32 = 8;
 // Returned by translated code (never by run()): left the region normally, pc is in the state.
 export const EXIT_CONTINUE: i32 = -1;
