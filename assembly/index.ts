@@ -1,12 +1,15 @@
 // The core's public surface: a narrow API over one machine state in imported linear memory.
 // TypeScript reads the layout from these exports (layout* names) and never retypes an offset.
 import * as L from './layout';
+import { flushTlb } from './tlb';
 import {
   CAUSE_LOAD_ACCESS, CAUSE_STORE_ACCESS, MIP, MHARTID, csr, csrRead, csrWrite, pendingRetired, resetCsrs, setCsr,
   trapEnter,
 } from './csr';
 
 export { run, execOp, loadSlow, storeSlow } from './interp';
+export { flushTlb } from './tlb';
+export { updateStip } from './csr';
 export { decodeOne } from './decode';
 
 export const layoutRegs: usize = L.REGS;
@@ -71,6 +74,7 @@ export const CONFIG_ECALL_EXITS = L.CONFIG_ECALL_EXITS;
 export function reset(pc: u64, ramSize: u64, hartId: u64): void {
   memory.fill(L.STATE, 0, L.CSRS - L.STATE);
   resetCsrs();
+  flushTlb();
   setCsr(MHARTID, hartId);
   store<u64>(L.PC, pc);
   store<u64>(L.RAM_SIZE, ramSize);

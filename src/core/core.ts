@@ -17,6 +17,10 @@ export interface CoreFunctions {
   execOp(): number;
   loadSlow(addr: bigint, size: number, signed: number, rd: number, len: number): number;
   storeSlow(addr: bigint, size: number, value: bigint, len: number): number;
+  /** Empties the MMU's TLBs (the host changed page tables or page flags under the guest). */
+  flushTlb(): void;
+  /** Sstc: recomputes STIP from time and stimecmp (time moves on outside the core too). */
+  updateStip(): void;
 }
 
 /** Offsets and constants of the one machine-state layout, as the core exports them. */

@@ -238,10 +238,15 @@ export class Translator {
       const last = Number((e - 1n - layout.ramBase) >> BigInt(layout.codeLineShift));
       for (let line = first; line <= last; line++) lines.add(line);
     }
+    let newPage = false;
     for (const line of lines) {
       u8[layout.codeLines + (line >> 3)] |= 1 << (line & 7);
-      u8[layout.pageFlags + (line >> (12 - layout.codeLineShift))] |= PAGE_CODE;
+      const flags = layout.pageFlags + (line >> (12 - layout.codeLineShift));
+      newPage ||= (u8[flags] & PAGE_CODE) === 0;
+      u8[flags] |= PAGE_CODE;
     }
+    // The MMU's store TLB holds only pages without flags: it must not let a store skip these.
+    if (newPage) this.core.fn.flushTlb();
     return [...lines];
   }
 

@@ -354,7 +354,10 @@ export class Machine {
    */
   private runSlice(options: RunOptions, start: number): RunResult | number | undefined {
     if (this.halted) return this.finish(start, 'exit', this.halted.code);
-    if (this.syncTime?.() ?? true) this.board.clint.update();
+    if (this.syncTime?.() ?? true) {
+      this.board.clint.update();
+      this.core.fn.updateStip();
+    }
     let budget = SLICE_INSNS;
     if (options.maxInsns !== undefined) {
       const left = options.maxInsns - this.instret;
@@ -436,9 +439,16 @@ export class Machine {
   /** WFI: how long to sleep until the timer deadline, or a report that nothing can wake the hart. */
   private handleWfi(start: number): RunResult | number {
     const mie = this.core.fn.readCsr(0x304);
-    const deadline = this.board.clint.nextDeadline(0);
-    const timerArmed = (mie & (1n << 7n)) !== 0n && deadline !== undefined;
-    const externalArmed = (mie & (1n << 11n)) !== 0n;
+    // The earlier of the machine timer (CLINT mtimecmp) and, with Sstc on, the supervisor timer.
+    let deadline = (mie & (1n << 7n)) !== 0n ? this.board.clint.nextDeadline(0) : undefined;
+    const stimecmp = this.core.fn.readCsr(0x14d);
+    const sstc = (this.core.fn.readCsr(0x30a) & (1n << 63n)) !== 0n;
+    if (sstc && (mie & (1n << 5n)) !== 0n && stimecmp !== (1n << 64n) - 1n) {
+      const s = this.board.clint.toClock(stimecmp);
+      if (deadline === undefined || s < deadline) deadline = s;
+    }
+    const timerArmed = deadline !== undefined;
+    const externalArmed = (mie & ((1n << 11n) | (1n << 9n))) !== 0n;
     if (!timerArmed && !externalArmed) {
       return this.finish(
         start,

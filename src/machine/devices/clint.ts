@@ -71,6 +71,11 @@ export class Clint implements Device {
     return cmp - this.offset;
   }
 
+  /** The clock() time at which mtime reaches `mtime` (for deadlines set elsewhere, e.g. stimecmp). */
+  toClock(mtime: bigint): bigint {
+    return mtime - this.offset;
+  }
+
   read(offset: number, size: 1 | 2 | 4 | 8): bigint {
     return this.readBytes(offset, size);
   }
