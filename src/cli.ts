@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { createMachine, WasmvisorError, type EngineName, type RunResult } from './index.ts';
 
 const USAGE =
-  'usage: wasmvisor run <guest.elf> [--engine interp|jit|lockstep] [--jit-threshold N] [--lockstep-step N] [--memory 128M] [--max-insns N] [--stats] [--trace]';
+  'usage: wasmvisor run <guest.elf> [--engine interp|jit|lockstep] [--jit-threshold N] [--lockstep-step N] [--memory 128M] [--max-insns N] [--sbi builtin|none] [--bootargs TEXT] [--stats] [--trace]';
 
 /** Parses sizes such as 128M, 1G, 65536 or 64K into bytes. */
 export function parseSize(text: string): number {
@@ -32,6 +32,8 @@ async function runCommand(argv: string[]): Promise<number> {
         'max-insns': { type: 'string' },
         'jit-threshold': { type: 'string' },
         'lockstep-step': { type: 'string' },
+        sbi: { type: 'string', default: 'none' },
+        bootargs: { type: 'string' },
         stats: { type: 'boolean', default: false },
         trace: { type: 'boolean', default: false },
       },
@@ -45,6 +47,13 @@ async function runCommand(argv: string[]): Promise<number> {
   const engine = values.engine as string;
   if (engine !== 'interp' && engine !== 'jit' && engine !== 'lockstep') {
     throw new WasmvisorError(`unknown engine '${engine}' (expected interp, jit or lockstep)`, 2);
+  }
+  const sbi = values.sbi as string;
+  if (sbi !== 'none' && sbi !== 'builtin') {
+    throw new WasmvisorError(`unknown --sbi '${sbi}' (expected builtin or none)`, 2);
+  }
+  if (values.bootargs !== undefined && sbi !== 'builtin') {
+    throw new WasmvisorError('--bootargs needs --sbi builtin (they travel in its device tree)', 2);
   }
   const maxInsns =
     values['max-insns'] !== undefined ? parseCount(values['max-insns'], '--max-insns') : undefined;
@@ -67,7 +76,14 @@ async function runCommand(argv: string[]): Promise<number> {
     );
   }
 
-  const machine = await createMachine({ engine: engine as EngineName, memory, jitThreshold, lockstepStep });
+  const machine = await createMachine({
+    engine: engine as EngineName,
+    memory,
+    jitThreshold,
+    lockstepStep,
+    sbi,
+    bootargs: values.bootargs,
+  });
   machine.loadElf(bytes, file);
   machine.onOutput((chunk) => process.stdout.write(chunk));
   const onInput = (data: Buffer) => machine.pushInput(new Uint8Array(data));

@@ -12,7 +12,10 @@ import { Lockstep, type LockstepOptions } from './vmm/lockstep.ts';
 
 export { Machine } from './vmm/machine.ts';
 export { Lockstep, EXIT_CODE_DIVERGED } from './vmm/lockstep.ts';
-export type { MachineOptions, RunOptions, RunResult, ExitReason } from './vmm/machine.ts';
+export type { MachineOptions, RunOptions, RunResult, ExitReason, SbiMode } from './vmm/machine.ts';
+export { DTB_RESERVED_BYTES } from './vmm/machine.ts';
+export { Sbi, type SbiHost } from './vmm/sbi.ts';
+export { boardDeviceTree, FdtBuilder, RISCV_ISA, type BoardDeviceTreeOptions } from './machine/fdt.ts';
 export { WasmvisorError } from './errors.ts';
 export { disassemble } from './isa/disasm.ts';
 export type { ElfImage } from './loader/elf.ts';

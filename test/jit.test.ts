@@ -128,3 +128,17 @@ test('a loop entered twice (a call in it returns into its middle) is structured 
   expect(vm.getReg(12)).toBe(1000n);
   expect(vm.pc).toBe(RAM + 12n);
 });
+
+test('regions compiled together share one module, each under its own export', async () => {
+  const { compileRegions } = await import('../src/jit/codegen.ts');
+  const { discoverRegion, regionExport } = await import('../src/jit/region.ts');
+  const vm = await createMachine({ engine: 'interp', memory: 1 << 20 });
+  // Two separate loops: 0: addi a0,a0,1; j 0b   and   64: addi a0,a0,2; j 64b
+  vm.writeMemory(RAM, code(ADDI_A0_A0(1), J_BACK_4));
+  vm.writeMemory(RAM + 64n, code(ADDI_A0_A0(2), J_BACK_4));
+  const regions = [discoverRegion(vm.core, RAM), discoverRegion(vm.core, RAM + 64n)];
+  const batch = compileRegions(regions, vm.core.layout, vm.ramSize);
+  expect(batch.regions.map((r) => r.entries[0].pc)).toEqual([RAM, RAM + 64n]);
+  const exports = WebAssembly.Module.exports(new WebAssembly.Module(batch.bytes as BufferSource));
+  expect(exports.map((e) => e.name).sort()).toEqual([regionExport(0), regionExport(1)]);
+});

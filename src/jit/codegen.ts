@@ -16,7 +16,7 @@ import {
   MINSTRET_CSR,
 } from './context.ts';
 import { EMITTERS, TERMINATORS } from './emit/index.ts';
-import type { Block, Region } from './region.ts';
+import { regionExport, type Block, type Region } from './region.ts';
 
 export const TABLE_NAME = 't';
 
@@ -26,51 +26,71 @@ function writesRd(name: string): boolean {
   return !NO_RD.has(name);
 }
 
-export interface RegionCode {
+/** One region's module (see buildRegion). */
+export interface RegionCode extends RegionInfo {
   module: binaryen.Module;
+}
+
+/** What installing one translated region needs, besides its module. */
+export interface RegionInfo {
   /** Guest pcs the region can be entered at, with the block index to pass it. */
   entries: { pc: bigint; block: number }[];
   /** Guest instructions that went through the interpreter's op instead of inline code. */
   fallbacks: number;
-  /** How its control flow was structured (see buildRegion). */
+  /** How its control flow was structured (see addRegion). */
   structure: Structure;
 }
 
-/** A region's module as bytes, ready to compile, with what installing it needs. */
-export interface CompiledRegion {
+/**
+ * Regions that became hot together, as one module's bytes: region i is its export
+ * `regionExport(i)`. Batching saves a module (and its instantiation) per region.
+ */
+export interface CompiledBatch {
   bytes: Uint8Array;
-  entries: { pc: bigint; block: number }[];
-  fallbacks: number;
-  structure: Structure;
+  regions: RegionInfo[];
   /** Milliseconds spent building and emitting. */
   buildMs: number;
 }
 
-/** Builds and emits a region's module (in the main thread or in a compile worker). */
-export function compileRegion(region: Region, layout: Layout, ramSize: number): CompiledRegion {
+/** Builds and emits one module for `regions` (in the main thread or in a compile worker). */
+export function compileRegions(regions: Region[], layout: Layout, ramSize: number): CompiledBatch {
   const t0 = performance.now();
-  const { module, entries, fallbacks, structure } = buildRegion(region, layout, ramSize);
-  const bytes = module.emitBinary();
-  module.dispose();
-  return { bytes, entries, fallbacks, structure, buildMs: performance.now() - t0 };
+  const m = newModule();
+  const infos = regions.map((r, i) => addRegion(m, r, layout, ramSize, regionExport(i)));
+  const bytes = m.emitBinary();
+  m.dispose();
+  return { bytes, regions: infos, buildMs: performance.now() - t0 };
 }
 
 /**
- * Builds the module for a region. Its function `region: () -> i32` returns an exit reason
- * (EXIT_CONTINUE when it simply left the region; the pc is then in the state).
+ * Builds the module for one region (tests look at its text). Its function `region: (entry block)
+ * -> i32` returns an exit reason (EXIT_CONTINUE when it simply left the region; the pc is then in
+ * the state).
  */
 export function buildRegion(region: Region, layout: Layout, ramSize: number): RegionCode {
+  const m = newModule();
+  return { module: m, ...addRegion(m, region, layout, ramSize, 'region') };
+}
+
+/** Adds the function `name` (exported under that name) for `region` to `m`. */
+function addRegion(
+  m: binaryen.Module,
+  region: Region,
+  layout: Layout,
+  ramSize: number,
+  name: string,
+): RegionInfo {
   try {
-    return build(region, layout, ramSize, 'relooper');
+    return build(m, region, layout, ramSize, 'relooper', name);
   } catch {
     // binaryen's Relooper throws on loops entered in the middle (a hot entry inside a loop nest,
     // a return address): it then renames labels, and a branch to a label outside the code it was
     // given (our `br $exit`) is an error to it. Exits by tail call have no such branch.
     try {
-      return build(region, layout, ramSize, 'relooper, exits by call');
+      return build(m, region, layout, ramSize, 'relooper, exits by call', name);
     } catch {
       // The dispatch loop structures any graph, at the cost of an indirect branch per block.
-      return build(region, layout, ramSize, 'dispatch');
+      return build(m, region, layout, ramSize, 'dispatch', name);
     }
   }
 }
@@ -78,7 +98,8 @@ export function buildRegion(region: Region, layout: Layout, ramSize: number): Re
 /** How the blocks of a region become Wasm control flow. */
 export type Structure = 'relooper' | 'relooper, exits by call' | 'dispatch';
 
-function build(region: Region, layout: Layout, ramSize: number, structure: Structure): RegionCode {
+/** A module with what every region function imports: memory, table and the core's helpers. */
+function newModule(): binaryen.Module {
   const m = new binaryen.Module();
   m.setFeatures(binaryen.Features.MVP | binaryen.Features.TailCall | binaryen.Features.SignExt);
   m.setMemory(0, -1, null, [], false, false, 'mem');
@@ -100,9 +121,20 @@ function build(region: Region, layout: Layout, ramSize: number, structure: Struc
     binaryen.createType([binaryen.i64, binaryen.i32, binaryen.i64, binaryen.i32]),
     binaryen.i32,
   );
+  return m;
+}
 
+function build(
+  m: binaryen.Module,
+  region: Region,
+  layout: Layout,
+  ramSize: number,
+  structure: Structure,
+  name: string,
+): RegionInfo {
   const c = new Ctx(m, layout, ramSize);
   if (structure === 'relooper, exits by call') c.exitBy = 'leave';
+  c.leaveName = `${name}_leave`;
   const blocks: Block[] = region.blocks.length
     ? region.blocks
     : // Nothing decodable at the entry (outside RAM): one instruction through the interpreter's
@@ -161,17 +193,23 @@ function build(region: Region, layout: Layout, ramSize: number, structure: Struc
     const params = [binaryen.i64, binaryen.i32, binaryen.i64, ...regs.map(() => binaryen.i64)];
     const spill = regs.map((r, i) => c.storeState64(layout.regs + r * 8, m.local.get(3 + i, binaryen.i64)));
     const leave = tail(m, c, layout, { ...P, spill, j: params.length });
-    m.addFunction('leave', binaryen.createType(params), binaryen.i32, [binaryen.i32], m.block(null, leave));
+    m.addFunction(
+      c.leaveName,
+      binaryen.createType(params),
+      binaryen.i32,
+      [binaryen.i32],
+      m.block(null, leave),
+    );
     const body = m.block(null, [...c.reload(), c.syncBudget(), structured, m.unreachable()]);
-    m.addFunction('region', binaryen.i32, binaryen.i32, c.locals, body);
+    m.addFunction(name, binaryen.i32, binaryen.i32, c.locals, body);
   } else {
     const j = c.temp(binaryen.i32);
     const leave = tail(m, c, layout, { exitPc: L_EXITPC, status: L_STATUS, n: L_N, spill: c.spill(), j });
     const body = m.block(null, [...c.reload(), c.syncBudget(), m.block('exit', [structured]), ...leave]);
-    m.addFunction('region', binaryen.i32, binaryen.i32, c.locals, body);
+    m.addFunction(name, binaryen.i32, binaryen.i32, c.locals, body);
   }
-  m.addFunctionExport('region', 'region');
-  return { module: m, entries, fallbacks: c.fallbacks, structure };
+  m.addFunctionExport(name, name);
+  return { entries, fallbacks: c.fallbacks, structure };
 }
 
 /**

@@ -2,12 +2,12 @@
 // thread, so the interpreter keeps running while hot code is translated. Jobs and results are
 // plain data (regions are decoded instructions; results are module bytes).
 import { parentPort } from 'node:worker_threads';
-import { compileRegion } from './codegen.ts';
+import { compileRegions } from './codegen.ts';
 import type { CompileJob } from './worker-host.ts';
 
 parentPort!.on('message', (job: CompileJob) => {
   try {
-    const result = compileRegion(job.region, job.layout, job.ramSize);
+    const result = compileRegions(job.regions, job.layout, job.ramSize);
     parentPort!.postMessage({ id: job.id, result }, [result.bytes.buffer as ArrayBuffer]);
   } catch (e) {
     parentPort!.postMessage({ id: job.id, error: String((e as Error)?.message ?? e) });

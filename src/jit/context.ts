@@ -44,6 +44,7 @@ export class Ctx {
    * registers in `leaveRegs` order.
    */
   exitBy: 'br' | 'leave' = 'br';
+  leaveName = 'leave';
   leaveRegs: number[] | undefined;
 
   constructor(
@@ -187,7 +188,7 @@ export class Ctx {
       const n = m.local.get(L_N, binaryen.i64);
       return m.block(null, [
         ...this.addRetired(retired),
-        m.return_call('leave', [pc, statusExpr, n, ...regs], binaryen.i32),
+        m.return_call(this.leaveName, [pc, statusExpr, n, ...regs], binaryen.i32),
       ]);
     }
     return m.block(null, [

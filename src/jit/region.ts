@@ -138,3 +138,6 @@ export function discoverRegion(core: Core, entry: bigint): Region {
   const returnTargets = [...returns].filter((pc) => insns.has(pc)).slice(0, MAX_RETURN_TARGETS);
   return { entry, blocks, entryIndex, returnTargets, ranges, insnCount: insns.size };
 }
+
+/** The export name of region i in a batch's module (kept here: this file does not load binaryen). */
+export const regionExport = (i: number): string => `region_${i}`;

@@ -2,19 +2,18 @@
 // and the jump cache (where the interpreter and other regions find them), tracks which guest code
 // each covers, and invalidates them when the guest writes that code.
 import { PAGE_CODE, type Core, type Layout } from '../core/core.ts';
-import type { CompiledRegion } from './codegen.ts';
-import { discoverRegion, type Region } from './region.ts';
-import { MAX_LIVE_REGIONS } from './tuning.ts';
+import type { CompiledBatch } from './codegen.ts';
+import { discoverRegion, regionExport, type Region } from './region.ts';
+import { JOBS_IN_FLIGHT, MAX_BATCH_REGIONS, MAX_LIVE_REGIONS } from './tuning.ts';
 import type { CompileWorker } from './worker-host.ts';
 
-/** Compiles a region in this thread (loads binaryen); see codegen.ts. */
-export type CompileInThread = (region: Region, layout: Layout, ramSize: number) => CompiledRegion;
+/** Compiles regions into one module in this thread (loads binaryen); see codegen.ts. */
+export type CompileInThread = (regions: Region[], layout: Layout, ramSize: number) => CompiledBatch;
 
-/** A region sent to the worker, with the guest code it was discovered from. */
+/** A region waiting for the worker, with the guest code it was discovered from. */
 interface Pending {
   region: Region;
   code: Uint8Array[];
-  epoch: number;
 }
 
 /** A translated region in the cache. */
@@ -45,7 +44,10 @@ export class Translator {
   private readonly byEntry = new Map<bigint, Installed>();
   private readonly byLine = new Map<number, Set<Installed>>();
   private readonly freeSlots: number[] = [];
-  private readonly pending = new Map<number, Pending>();
+  /** Hot regions not sent yet: they go together as the next job once the worker is free. */
+  private queued: Pending[] = [];
+  /** Jobs at the worker. */
+  private readonly pending = new Map<number, { regions: Pending[]; epoch: number }>();
   private readonly pendingEntries = new Set<bigint>();
   private nextJob = 1;
   /** Bumped by flush(): results of jobs sent before it are stale. */
@@ -78,7 +80,7 @@ export class Translator {
 
   /** Jobs sent to the worker and not back yet. */
   get pendingJobs(): number {
-    return this.pending.size;
+    return this.pending.size + this.queued.length;
   }
 
   /**
@@ -91,10 +93,28 @@ export class Translator {
     if (!this.worker) return this.translate(pc);
     if (this.pendingEntries.has(pc)) return;
     const region = discoverRegion(this.core, pc);
-    const id = this.nextJob++;
-    this.pending.set(id, { region, code: this.codeOf(region), epoch: this.epoch });
+    this.queued.push({ region, code: this.codeOf(region) });
     this.pendingEntries.add(pc);
-    this.worker.submit(region, this.core.layout, this.ramSize, (result) => this.received(id, result));
+    this.submitQueued();
+  }
+
+  /**
+   * Sends the queued regions as one job, unless the worker already has JOBS_IN_FLIGHT: regions
+   * that get hot while it is busy (at first: while binaryen loads) then share a module, and the
+   * worker still never waits for this thread to hand it the next job.
+   */
+  private submitQueued(): void {
+    if (!this.worker || this.queued.length === 0 || this.pending.size >= JOBS_IN_FLIGHT) return;
+    const regions = this.queued.slice(0, MAX_BATCH_REGIONS);
+    this.queued = this.queued.slice(regions.length);
+    const id = this.nextJob++;
+    this.pending.set(id, { regions, epoch: this.epoch });
+    this.worker.submit(
+      regions.map((p) => p.region),
+      this.core.layout,
+      this.ramSize,
+      (result) => this.received(id, result),
+    );
   }
 
   /** Translates the region entered at `pc` in this thread and makes it reachable. */
@@ -103,20 +123,25 @@ export class Translator {
     if (known) return this.publish(known);
     if (!this.compile) throw new Error('translator has no in-thread compiler');
     const region = discoverRegion(this.core, pc);
-    this.install(region, this.compile(region, this.core.layout, this.ramSize));
+    this.install([{ region, index: 0 }], this.compile([region], this.core.layout, this.ramSize));
   }
 
-  /** A worker result: install it unless the guest rewrote that code, or the cache was flushed. */
-  private received(id: number, compiled: CompiledRegion | undefined): void {
+  /** A worker result: install what it holds unless the guest rewrote that code or the cache was flushed. */
+  private received(id: number, batch: CompiledBatch | undefined): void {
     const job = this.pending.get(id);
     if (!job) return;
     this.pending.delete(id);
-    this.pendingEntries.delete(job.region.entry);
-    if (job.epoch !== this.epoch || this.byEntry.has(job.region.entry)) return;
-    const now = this.codeOf(job.region);
-    const changed = now.some((bytes, i) => !bytes.every((b, k) => b === job.code[i][k]));
-    if (!compiled || changed) return this.rearm(job.region.entry); // dropped: may get hot again
-    this.install(job.region, compiled);
+    const keep: { region: Region; index: number }[] = [];
+    job.regions.forEach(({ region, code }, index) => {
+      this.pendingEntries.delete(region.entry);
+      if (job.epoch !== this.epoch || this.byEntry.has(region.entry)) return;
+      const now = this.codeOf(region);
+      const changed = now.some((bytes, i) => !bytes.every((b, k) => b === code[i][k]));
+      if (!batch || changed) return this.rearm(region.entry); // dropped: may get hot again
+      keep.push({ region, index });
+    });
+    if (batch && keep.length) this.install(keep, batch);
+    this.submitQueued();
   }
 
   /** The guest bytes a region was translated from, to detect rewrites while it compiled. */
@@ -127,11 +152,11 @@ export class Translator {
     );
   }
 
-  private install(region: Region, compiled: CompiledRegion): void {
-    if (this.byEntry.size >= MAX_LIVE_REGIONS) this.flush();
-    const { bytes, fallbacks, entries, structure } = compiled;
+  /** Instantiates a batch's module and installs the given regions of it (`index` in the batch). */
+  private install(regions: { region: Region; index: number }[], batch: CompiledBatch): void {
+    if (this.byEntry.size + regions.length > MAX_LIVE_REGIONS) this.flush();
     const t1 = performance.now();
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), {
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(batch.bytes as BufferSource), {
       env: {
         memory: this.core.memory,
         table: this.core.table,
@@ -141,23 +166,26 @@ export class Translator {
       },
     });
     const t2 = performance.now();
-    const slot = this.freeSlots.pop() ?? this.core.table.grow(1);
-    this.core.table.set(slot, instance.exports.region as WebAssembly.ExportValue);
-    const installed: Installed = { region, slot, lines: this.coverLines(region), entries };
-    for (const line of installed.lines) {
-      let set = this.byLine.get(line);
-      if (!set) this.byLine.set(line, (set = new Set()));
-      set.add(installed);
-    }
-    this.byEntry.set(region.entry, installed);
-    this.publish(installed);
     const s = this.stats;
-    s.regions++;
+    for (const { region, index } of regions) {
+      const { entries, fallbacks, structure } = batch.regions[index];
+      const slot = this.freeSlots.pop() ?? this.core.table.grow(1);
+      this.core.table.set(slot, instance.exports[regionExport(index)] as WebAssembly.ExportValue);
+      const installed: Installed = { region, slot, lines: this.coverLines(region), entries };
+      for (const line of installed.lines) {
+        let set = this.byLine.get(line);
+        if (!set) this.byLine.set(line, (set = new Set()));
+        set.add(installed);
+      }
+      this.byEntry.set(region.entry, installed);
+      this.publish(installed);
+      s.regions++;
+      s.guestInsns += region.insnCount;
+      s.fallbackInsns += fallbacks;
+      if (structure !== 'relooper') s.restructured++;
+    }
     s.modules++;
-    s.guestInsns += region.insnCount;
-    s.fallbackInsns += fallbacks;
-    if (structure !== 'relooper') s.restructured++;
-    s.translateSeconds += compiled.buildMs / 1000;
+    s.translateSeconds += batch.buildMs / 1000;
     s.compileSeconds += (t2 - t1) / 1000;
   }
 
@@ -177,6 +205,8 @@ export class Translator {
   /** Drops every translation (cache full, or RAM replaced). */
   flush(): void {
     for (const r of [...this.byEntry.values()]) this.remove(r);
+    for (const p of this.queued) this.pendingEntries.delete(p.region.entry);
+    this.queued = [];
     this.epoch++;
     this.stats.flushes++;
   }

@@ -29,3 +29,13 @@ export const MAX_LIVE_REGIONS = 4096;
  * a branch on every return; a region rarely has more call sites that matter than this.
  */
 export const MAX_RETURN_TARGETS = 8;
+
+/**
+ * Regions compiled into one module at most: the regions that got hot while the worker was busy
+ * go together (a module and its instantiation per batch instead of per region), but a batch
+ * installs only when all of it is built, so it stays small enough not to delay the first ones.
+ */
+export const MAX_BATCH_REGIONS = 4;
+
+/** Jobs sent to the compile worker and not back yet, at most (see Translator.submitQueued). */
+export const JOBS_IN_FLIGHT = 2;

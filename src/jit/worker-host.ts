@@ -2,21 +2,21 @@
 // (Node's worker_threads here; a Web Worker would do in a page), regions are compiled there, one
 // worker per process shared by every machine; elsewhere the translator compiles in the main thread.
 import type { Layout } from '../core/core.ts';
-import type { CompiledRegion } from './codegen.ts';
+import type { CompiledBatch } from './codegen.ts';
 import type { Region } from './region.ts';
 
 export interface CompileJob {
   id: number;
-  region: Region;
+  regions: Region[];
   layout: Layout;
   ramSize: number;
 }
 
-type Done = (result: CompiledRegion | undefined) => void;
+type Done = (result: CompiledBatch | undefined) => void;
 
 export interface CompileWorker {
-  /** Compiles in the worker; `done` runs on this thread when the result is back. */
-  submit(region: Region, layout: Layout, ramSize: number, done: Done): void;
+  /** Compiles regions into one module in the worker; `done` runs on this thread when it is back. */
+  submit(regions: Region[], layout: Layout, ramSize: number, done: Done): void;
 }
 
 let shared: Promise<CompileWorker | undefined> | undefined;
@@ -40,7 +40,7 @@ async function start(): Promise<CompileWorker | undefined> {
   const worker = new Worker(url);
   const waiting = new Map<number, Done>();
   let nextId = 1;
-  worker.on('message', (m: { id: number; result?: CompiledRegion }) => {
+  worker.on('message', (m: { id: number; result?: CompiledBatch }) => {
     const done = waiting.get(m.id);
     waiting.delete(m.id);
     done?.(m.result);
@@ -53,10 +53,10 @@ async function start(): Promise<CompileWorker | undefined> {
   // the listeners: adding a 'message' listener refs the worker again.)
   worker.unref();
   return {
-    submit(region, layout, ramSize, done) {
+    submit(regions, layout, ramSize, done) {
       const id = nextId++;
       waiting.set(id, done);
-      worker.postMessage({ id, region, layout, ramSize } satisfies CompileJob);
+      worker.postMessage({ id, regions, layout, ramSize } satisfies CompileJob);
     },
   };
 }

@@ -12,6 +12,20 @@ export const CLINT_BASE = 0x0200_0000;
 export const PLIC_BASE = 0x0c00_0000;
 export const UART_BASE = 0x1000_0000;
 export const UART_IRQ = 10; // the UART's PLIC source on virt
+export { FINISHER_SIZE, FINISHER_PASS, FINISHER_RESET } from './devices/finisher.ts';
+export { CLINT_SIZE } from './devices/clint.ts';
+export { PLIC_SIZE } from './devices/plic.ts';
+export { UART_SIZE } from './devices/uart16550.ts';
+
+// What the device tree tells the guest about this board (the values QEMU virt gives).
+export const RAM_BASE = 0x8000_0000n;
+export const HARTS = 1;
+/** mtime and the time CSR tick at 10 MHz, as on virt. */
+export const TIMEBASE_HZ = 10_000_000;
+/** The UART's input clock (its divisor latch counts against it). */
+export const UART_CLOCK_HZ = 3_686_400;
+/** PLIC sources 1..95 exist (96 with the reserved source 0). */
+export const PLIC_NDEV = 95;
 
 // mip bits driven by devices.
 export const MIP_MSIP = 1n << 3n;

@@ -51,7 +51,26 @@ export interface LockstepOptions extends Omit<MachineOptions, 'engine' | 'determ
 }
 
 // The state compared: x1..x31, pc, privilege and the CSRs that matter.
-const CSRS = [0x300, 0x341, 0x342, 0x343, 0x305, 0x340, 0x304, 0x344, 0xb02];
+const CSRS = [
+  0x300,
+  0x341,
+  0x342,
+  0x343,
+  0x305,
+  0x340,
+  0x304,
+  0x344,
+  0x302,
+  0x303, // machine
+  0x141,
+  0x142,
+  0x143,
+  0x105,
+  0x140,
+  0x180,
+  0x14d, // supervisor
+  0xb02, // minstret last (INSTRET below)
+];
 const FIELDS = [
   ...ABI_NAMES.slice(1).map((name, i) => `${name} (x${i + 1})`),
   'pc',
@@ -148,7 +167,13 @@ export class Lockstep {
     if (!Number.isInteger(step) || step < 1 || step > 0xffff_ffff) {
       throw new WasmvisorError(`lockstep step ${step} is out of range (1 to 2^32-1)`);
     }
-    const common = { memory: options.memory, jitThreshold: options.jitThreshold, deterministic: true };
+    const common = {
+      memory: options.memory,
+      jitThreshold: options.jitThreshold,
+      deterministic: true,
+      sbi: options.sbi,
+      bootargs: options.bootargs,
+    };
     const jit = await Machine.create({ ...common, engine: 'jit' });
     const interp = await Machine.create({ ...common, engine: 'interp' });
     return new Lockstep(jit, interp, step);

@@ -1,11 +1,13 @@
 // The supervisor's view of one virtual machine: a core (hart state + RAM), the board's devices on
 // a bus, and the run loop that turns the core's exits into device accesses, traps and halts.
-import { CONFIG_JIT, Core, EXIT, MMIO_STORE, PAGE_WATCH } from '../core/core.ts';
+import { CONFIG_ECALL_EXITS, CONFIG_JIT, Core, EXIT, MMIO_STORE, PAGE_WATCH } from '../core/core.ts';
 import type { Translator, TranslatorStats } from '../jit/translator.ts';
 import { JIT_THRESHOLD } from '../jit/tuning.ts';
 import { WasmvisorError } from '../errors.ts';
 import { loadSegmentsCheck, parseElf, type ElfImage } from '../loader/elf.ts';
 import { Board, type BoardEvents } from '../machine/board.ts';
+import { boardDeviceTree } from '../machine/fdt.ts';
+import { Sbi, type SbiHost } from './sbi.ts';
 import { disassemble } from '../isa/disasm.ts';
 import {
   DEFAULT_RAM_BYTES,
@@ -19,6 +21,9 @@ import {
 import { causeName } from './causes.ts';
 
 export type EngineName = 'interp' | 'jit';
+
+/** Who answers a kernel's SBI calls: nobody (bare-metal guests, M-mode firmware) or the supervisor. */
+export type SbiMode = 'none' | 'builtin';
 
 export interface MachineOptions {
   /** Bytes of guest RAM at 0x8000_0000 (default 128 MiB). */
@@ -34,6 +39,14 @@ export interface MachineOptions {
   deterministic?: boolean;
   /** jit: compile regions in a worker thread where one can run (default true). */
   jitWorker?: boolean;
+  /**
+   * `builtin`: the supervisor is the SBI firmware (src/vmm/sbi.ts). loadElf then starts the hart
+   * in S-mode at the entry with a0 = hart id and a1 = a device tree near the top of RAM, and
+   * S-mode ECALLs are SBI calls. Default `none`: the guest starts in M-mode.
+   */
+  sbi?: SbiMode;
+  /** With `sbi: 'builtin'`: the kernel command line (/chosen/bootargs in the device tree). */
+  bootargs?: string;
 }
 
 /** Why a run ended. */
@@ -77,6 +90,22 @@ const EXIT_NAMES = Object.fromEntries(Object.entries(EXIT).map(([k, v]) => [v, k
 export const EXIT_CODE_MAX_INSNS = 124;
 export const EXIT_CODE_GUEST_CRASH = 125;
 
+/** With sbi builtin, the device tree lives in the last 64 KiB of RAM (ours is about 2 KiB). */
+export const DTB_RESERVED_BYTES = 64 << 10;
+
+// What firmware sets up for a kernel (bootSupervisor).
+const CSR_MEDELEG = 0x302;
+const CSR_MIDELEG = 0x303;
+const CSR_MCOUNTEREN = 0x306;
+const CSR_MENVCFG = 0x30a;
+const CSR_SATP = 0x180;
+const PRIV_S = 1n;
+const MENVCFG_STCE = 1n << 63n;
+/** Exceptions 0-8 (misaligned, access faults, illegal, breakpoint, ECALL from U) and page faults. */
+const MEDELEG_TO_S = 0x1ffn | (1n << 12n) | (1n << 13n) | (1n << 15n);
+/** SSIP, STIP, SEIP. */
+const MIDELEG_TO_S = (1n << 1n) | (1n << 5n) | (1n << 9n);
+
 export class Machine {
   readonly engine: EngineName;
   readonly ramSize: number;
@@ -94,6 +123,10 @@ export class Machine {
   readonly jitThreshold: number;
   readonly deterministic: boolean;
   readonly jitWorker: boolean;
+  readonly sbiMode: SbiMode;
+  readonly bootargs: string;
+  /** The SBI firmware, with `sbi: 'builtin'`. */
+  readonly sbi: Sbi | undefined;
   /** Deterministic clock: ticks added by WFI skipping ahead to a deadline. */
   private skippedTicks = 0n;
   /** How often the core returned to the supervisor, by exit reason. */
@@ -115,6 +148,9 @@ export class Machine {
     this.jitThreshold = opts.jitThreshold;
     this.deterministic = opts.deterministic;
     this.jitWorker = opts.jitWorker;
+    this.sbiMode = opts.sbi;
+    this.bootargs = opts.bootargs;
+    this.sbi = opts.sbi === 'builtin' ? new Sbi(this.sbiHost()) : undefined;
   }
 
   static async create(options: MachineOptions = {}): Promise<Machine> {
@@ -124,9 +160,17 @@ export class Machine {
       jitThreshold: options.jitThreshold ?? JIT_THRESHOLD,
       deterministic: options.deterministic ?? false,
       jitWorker: options.jitWorker ?? true,
+      sbi: options.sbi ?? 'none',
+      bootargs: options.bootargs ?? '',
     };
     if (opts.engine !== 'interp' && opts.engine !== 'jit') {
       throw new WasmvisorError(`unknown engine '${opts.engine}' (expected interp or jit)`);
+    }
+    if (opts.sbi !== 'none' && opts.sbi !== 'builtin') {
+      throw new WasmvisorError(`unknown sbi '${opts.sbi}' (expected none or builtin)`);
+    }
+    if (opts.bootargs && opts.sbi !== 'builtin') {
+      throw new WasmvisorError('bootargs need sbi builtin (they travel in its device tree)');
     }
     if (!Number.isInteger(opts.jitThreshold) || opts.jitThreshold < 0 || opts.jitThreshold > 0xffff_ffff) {
       throw new WasmvisorError(`jit threshold ${opts.jitThreshold} is out of range (0 to 2^32-1)`);
@@ -151,6 +195,8 @@ export class Machine {
     );
     machine = new Machine(core, board, opts);
     core.fn.reset(core.layout.ramBase, BigInt(opts.memory), 0n);
+    // SBI calls are ECALLs from S-mode: the core hands those to us instead of trapping to M-mode.
+    if (machine.sbi) machine.setConfigFlag(CONFIG_ECALL_EXITS, true);
     if (opts.engine === 'jit') machine.startTranslator();
     return machine;
   }
@@ -167,16 +213,20 @@ export class Machine {
       const jit = await import('../jit/translator.ts');
       const useWorker = this.jitWorker && this.jitThreshold > 0;
       const worker = useWorker ? await (await import('../jit/worker-host.ts')).compileWorker() : undefined;
-      const compile = worker ? undefined : (await import('../jit/codegen.ts')).compileRegion;
+      const compile = worker ? undefined : (await import('../jit/codegen.ts')).compileRegions;
       this.translator = new jit.Translator(this.core, this.ramSize, compile, worker);
       this.setJit(true);
     })();
   }
 
   private setJit(on: boolean): void {
+    this.setConfigFlag(CONFIG_JIT, on);
+  }
+
+  private setConfigFlag(flag: bigint, on: boolean): void {
     const { dv, layout } = this.core;
     const flags = dv.getBigUint64(layout.configFlags, true);
-    dv.setBigUint64(layout.configFlags, on ? flags | CONFIG_JIT : flags & ~CONFIG_JIT, true);
+    dv.setBigUint64(layout.configFlags, on ? flags | flag : flags & ~flag, true);
   }
 
   /** Translator figures (undefined on the interpreter). */
@@ -227,7 +277,82 @@ export class Machine {
     } else {
       this.tohost = undefined;
     }
+    if (this.sbi) {
+      const dtb = this.dtbAddress();
+      const clash = image.segments.find((seg) => seg.memsz > 0n && seg.paddr + seg.memsz > dtb);
+      if (clash) {
+        throw new WasmvisorError(
+          `${fileName}: a segment at 0x${clash.paddr.toString(16)} reaches the device tree at 0x${dtb.toString(16)} (the last ${DTB_RESERVED_BYTES >> 10} KiB of RAM); give the guest more memory`,
+        );
+      }
+      this.bootSupervisor(image.entry);
+    }
     return image;
+  }
+
+  /** With sbi builtin: where the device tree goes, the last DTB_RESERVED_BYTES of RAM. */
+  dtbAddress(): bigint {
+    return this.core.layout.ramBase + BigInt(this.ramSize - DTB_RESERVED_BYTES);
+  }
+
+  /**
+   * With sbi builtin: does what firmware does before it enters a kernel, for a kernel already in
+   * RAM at `entry` (loadElf calls it; call it yourself after writeMemory for a raw image). Writes
+   * the device tree, delegates traps and interrupts to S-mode, and starts hart 0 in S-mode at
+   * `entry` with a0 = 0 (hart id) and a1 = the device tree's address. Returns that address.
+   */
+  bootSupervisor(entry: bigint): bigint {
+    if (!this.sbi) throw new WasmvisorError('bootSupervisor needs sbi builtin');
+    const { core } = this;
+    const dtb = this.dtbAddress();
+    const blob = boardDeviceTree({
+      ramBase: core.layout.ramBase,
+      ramSize: BigInt(this.ramSize),
+      bootargs: this.bootargs || undefined,
+    });
+    if (blob.length > DTB_RESERVED_BYTES) {
+      throw new WasmvisorError(
+        `the device tree (${blob.length} bytes) does not fit in ${DTB_RESERVED_BYTES} bytes: bootargs too long?`,
+      );
+    }
+    this.writeMemory(dtb, blob);
+    // The M-mode state OpenSBI leaves a kernel: traps S-mode can handle go to stvec (all but
+    // ECALLs from S and M), S-level interrupts are S-mode's, counters are readable, Sstc is on.
+    core.fn.writeCsr(CSR_MEDELEG, MEDELEG_TO_S);
+    core.fn.writeCsr(CSR_MIDELEG, MIDELEG_TO_S);
+    core.fn.writeCsr(CSR_MCOUNTEREN, 0xffff_ffffn);
+    core.fn.writeCsr(CSR_MENVCFG, MENVCFG_STCE);
+    core.dv.setBigUint64(core.layout.priv, PRIV_S, true);
+    // A satp write flushes the core's TLBs and makes it re-check the privilege it runs at.
+    core.fn.writeCsr(CSR_SATP, 0n);
+    core.setReg(10, 0n);
+    core.setReg(11, dtb);
+    core.pc = entry;
+    return dtb;
+  }
+
+  /** How the SBI reaches this machine. */
+  private sbiHost(): SbiHost {
+    const { core } = this;
+    return {
+      getReg: (i) => core.reg(i),
+      setReg: (i, v) => core.setReg(i, v),
+      readCsr: (num) => core.fn.readCsr(num),
+      writeCsr: (num, v) => core.fn.writeCsr(num, v),
+      readMemory: (addr, length) => (this.inRam(addr, length) ? this.readMemory(addr, length) : undefined),
+      writeMemory: (addr, bytes) => {
+        if (!this.inRam(addr, bytes.length)) return false;
+        this.writeMemory(addr, bytes);
+        return true;
+      },
+      output: (byte) => this.pendingOutput.push(byte),
+      input: () => this.board.uart.takeInput(),
+      raiseInterrupt: (mask) => core.fn.setInterruptPending(mask, 1),
+      // Rewriting satp flushes the TLBs; the decode cache checks itself and the translator
+      // already drops code the guest overwrites, so FENCE.I needs nothing more.
+      flushTranslations: () => core.fn.writeCsr(CSR_SATP, core.fn.readCsr(CSR_SATP)),
+      halt: (code) => (this.halted ??= { code }),
+    };
   }
 
   /** The symbol table of the loaded ELF. */
@@ -390,6 +515,11 @@ export class Machine {
         return undefined;
       case EXIT.WFI:
         return this.handleWfi(start);
+      case EXIT.ECALL:
+        // Only with sbi builtin (CONFIG_ECALL_EXITS): an SBI call, pc already past the ECALL.
+        if (!this.sbi) throw new Error('core exited for an ECALL without an SBI to answer it');
+        this.sbi.handleEcall();
+        return undefined;
       case EXIT.HOT: {
         const t0 = performance.now();
         this.translator?.onHot(this.core.pc);
@@ -472,15 +602,19 @@ export class Machine {
     const pc = dv.getBigUint64(layout.exitAddr, true);
     const bits = Number(dv.getBigUint64(layout.exitValue, true));
     const cause = dv.getBigUint64(layout.exitCause, true);
-    const mtvec = fn.readCsr(0x305);
+    // A trap delegated to S-mode (an S-mode kernel's) uses stvec and the s* CSRs: report those.
+    const toS = this.core.priv <= 1 && cause < 64n && ((fn.readCsr(0x302) >> cause) & 1n) === 1n;
+    const [x, tvec, epc, xcause, tval] = toS
+      ? ['s', 0x105, 0x141, 0x142, 0x143]
+      : ['m', 0x305, 0x341, 0x342, 0x343];
     let msg =
       `guest has no usable trap handler: ${causeName(cause)} at pc 0x${pc.toString(16)}` +
       (cause === 2n ? ` (instruction 0x${bits.toString(16).padStart(bits > 0xffff ? 8 : 4, '0')})` : '') +
-      ` with mtvec 0x${mtvec.toString(16)}`;
-    const prevCause = fn.readCsr(0x342);
-    const prevPc = fn.readCsr(0x341);
+      ` with ${x}tvec 0x${fn.readCsr(tvec).toString(16)}`;
+    const prevCause = fn.readCsr(xcause);
+    const prevPc = fn.readCsr(epc);
     if (prevCause !== 0n || prevPc !== 0n) {
-      msg += `; the trap before it: ${causeName(prevCause)} at pc 0x${prevPc.toString(16)}, mtval 0x${fn.readCsr(0x343).toString(16)}`;
+      msg += `; the trap before it: ${causeName(prevCause)} at pc 0x${prevPc.toString(16)}, ${x}tval 0x${fn.readCsr(tval).toString(16)}`;
     }
     return msg;
   }

@@ -1,4 +1,5 @@
 // Tuning constants of the supervisor, each with the reason for its value.
+import { TIMEBASE_HZ } from '../machine/board.ts';
 
 /** Default guest RAM: QEMU virt's default, enough for the bench guests and small kernels. */
 export const DEFAULT_RAM_BYTES = 128 * 1024 * 1024;
@@ -23,8 +24,8 @@ export const YIELD_WHILE_JIT_LOADS_MS = 1;
 /** Longest single sleep while the guest waits in WFI; long waits are taken in steps of this. */
 export const MAX_HOST_WAIT_MS = 50;
 
-/** CLINT mtime frequency: QEMU virt's 10 MHz, which guests built for it assume. */
-export const MTIME_HZ = 10_000_000;
+/** CLINT mtime frequency: QEMU virt's 10 MHz, which guests built for it assume (and the DTB says). */
+export const MTIME_HZ = TIMEBASE_HZ;
 
 /**
  * With a deterministic clock, mtime advances one tick per this many retired instructions: 10 MHz

@@ -6,8 +6,8 @@ export const FINISHER_BASE = 0x10_0000;
 export const FINISHER_SIZE = 0x1000;
 
 const FINISHER_FAIL = 0x3333;
-const FINISHER_PASS = 0x5555;
-const FINISHER_RESET = 0x7777;
+export const FINISHER_PASS = 0x5555;
+export const FINISHER_RESET = 0x7777;
 
 export interface FinisherOptions {
   /** The guest asked to stop: 0 for pass, the code it gave for a failure. */

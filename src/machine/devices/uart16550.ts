@@ -85,6 +85,18 @@ export class Uart16550 implements Device {
     this.updateIrq();
   }
 
+  /**
+   * Takes the next input byte outside the register interface (the SBI console reads the same
+   * queue, so input goes to whichever the guest uses); undefined when none is queued.
+   */
+  takeInput(): number | undefined {
+    if (this.inputPending === 0) return undefined;
+    const byte = this.input[this.inputHead++];
+    this.compactInput();
+    this.updateIrq();
+    return byte;
+  }
+
   /** Bytes queued for the guest and not read yet. */
   get inputPending(): number {
     return this.input.length - this.inputHead;
