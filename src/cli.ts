@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { createMachine, WasmvisorError, type EngineName, type RunResult } from './index.ts';
 
 const USAGE =
-  'usage: wasmvisor run <guest.elf> [--engine interp|jit|lockstep] [--jit-threshold N] [--lockstep-step N] [--memory 128M] [--max-insns N] [--sbi builtin|none] [--bootargs TEXT] [--stats] [--trace]';
+  'usage: wasmvisor run <guest.elf> [--engine interp|jit|lockstep] [--jit-threshold N] [--lockstep-step N] [--memory 128M] [--max-insns N] [--sbi builtin|none] [--bootargs TEXT] [--deterministic] [--stats] [--trace]';
 
 /** Parses sizes such as 128M, 1G, 65536 or 64K into bytes. */
 export function parseSize(text: string): number {
@@ -34,6 +34,7 @@ async function runCommand(argv: string[]): Promise<number> {
         'lockstep-step': { type: 'string' },
         sbi: { type: 'string', default: 'none' },
         bootargs: { type: 'string' },
+        deterministic: { type: 'boolean', default: false },
         stats: { type: 'boolean', default: false },
         trace: { type: 'boolean', default: false },
       },
@@ -83,6 +84,7 @@ async function runCommand(argv: string[]): Promise<number> {
     lockstepStep,
     sbi,
     bootargs: values.bootargs,
+    deterministic: values.deterministic || undefined, // lockstep always is
   });
   machine.loadElf(bytes, file);
   machine.onOutput((chunk) => process.stdout.write(chunk));

@@ -103,4 +103,14 @@ describe('wasmvisor run', () => {
     expect(r.code).toBe(1);
     expectOneLineError(r.stderr, /cut\.elf/);
   });
+
+  test('--deterministic runs a timer-driven guest the same way twice', () => {
+    const stats = (stderr: string) => JSON.parse(stderr.trim().split('\n').pop()!);
+    const a = cli('run', guest('timer'), '--engine', 'jit', '--deterministic', '--stats');
+    const b = cli('run', guest('timer'), '--engine', 'jit', '--deterministic', '--stats');
+    expect(a.code).toBe(0);
+    expect(b.stdout).toBe(a.stdout);
+    expect(stats(b.stderr).instret).toBe(stats(a.stderr).instret);
+    expect(stats(b.stderr).exits).toEqual(stats(a.stderr).exits);
+  });
 });
