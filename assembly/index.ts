@@ -10,6 +10,13 @@ import {
 export { run, execOp, loadSlow, storeSlow } from './interp';
 export { flushTlb } from './tlb';
 export { updateStip } from './csr';
+import { pagingMode } from './csr';
+import { ACCESS_FETCH, translate } from './mmu';
+
+/** Where the hart would fetch `va` from right now: the physical address, or all-ones (a fault). */
+export function fetchPhysical(va: u64): u64 {
+  return (pagingMode() & 1) != 0 ? translate(va, ACCESS_FETCH) : va;
+}
 export { decodeOne } from './decode';
 
 export const layoutRegs: usize = L.REGS;
@@ -46,6 +53,10 @@ export const layoutStatJcHits: usize = L.STAT_JC_HITS;
 export const layoutStatJcMisses: usize = L.STAT_JC_MISSES;
 export const layoutStatChained: usize = L.STAT_CHAINED;
 export const layoutStatReturned: usize = L.STAT_RETURNED;
+export const layoutJcContext: usize = L.JC_CONTEXT;
+export const layoutTlbLoad: usize = L.TLB_LOAD;
+export const layoutTlbStore: usize = L.TLB_STORE;
+export const layoutTlbEntries: u32 = L.TLB_ENTRIES;
 export const layoutInstretLimit: usize = L.INSTRET_LIMIT;
 export const layoutJumpCache: usize = L.JUMP_CACHE;
 export const layoutJumpEntries: u32 = L.JUMP_ENTRIES;

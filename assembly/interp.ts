@@ -9,7 +9,7 @@ import {
   EXIT_RD, EXIT_SIZE, EXIT_VALUE, EXIT_WATCH, EXIT_WFI, MMIO_SIGNED, MMIO_STORE, PAGE_CODE, PAGE_FLAGS,
   PAGE_WATCH, PC, RAM, RAM_BASE, RAM_SIZE, REGS, RESERVATION, CODE_LINES, CODE_LINE_SHIFT, CONFIG_JIT,
   EXIT_CONTINUE, EXIT_HOT, HOT_COUNTERS, STAT_JC_HITS, STAT_JC_MISSES, HOT_ENTRIES, HOT_THRESHOLD, INSTRET_LIMIT, JUMP_CACHE, JUMP_ENTRIES,
-  EXIT_MODE, TLB_FETCH, TLB_LOAD, TLB_STORE,
+  EXIT_MODE, TLB_FETCH, TLB_LOAD, TLB_STORE, JC_CONTEXT, JC_GENERATION,
 } from './layout';
 import {
   ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE, XLATE_FAULT, mmuCause, tlbEntry, tlbTag, translateAndCache,
@@ -293,10 +293,12 @@ export function run(budget: i32): i32 {
   while (true) {
     const before = csr(MINSTRET);
     const mode = pagingMode();
+    const jit = (load<u64>(CONFIG_FLAGS) & CONFIG_JIT) != 0;
     let r: i32;
-    if (mode != 0) r = interpretPaged(budget, mode);
-    else if ((load<u64>(CONFIG_FLAGS) & CONFIG_JIT) != 0) r = interpretJit(budget);
-    else r = interpretPlain(budget);
+    // Translated code runs where fetches translate too, but not where only loads and stores do
+    // (M-mode with MPRV): its loads and stores would miss the TLB every time.
+    if (mode == 0) r = jit ? interpretJit(budget) : interpretPlain(budget);
+    else r = jit && (mode & 1) != 0 ? interpretPagedJit(budget, mode) : interpretPaged(budget, mode);
     if (r != EXIT_MODE) return r;
     // At least one step went by (traps retire nothing), so this ends.
     budget -= <i32>(csr(MINSTRET) - before) + 1;
@@ -312,6 +314,15 @@ function interpretJit(budget: i32): i32 {
 function interpretPaged(budget: i32, mode: i32): i32 {
   return interpret(budget, true, false, mode);
 }
+function interpretPagedJit(budget: i32, mode: i32): i32 {
+  return interpret(budget, true, true, mode);
+}
+
+// The jump-cache context of the current mode (layout.ts: JC_CONTEXT).
+@inline function jcContext(mode: i32): u64 {
+  if ((mode & 1) == 0) return 0;
+  return ((priv() + 1) << 58) ^ (load<u64>(JC_GENERATION) << 40);
+}
 
 /**
  * Executes exactly one instruction at the pc in the state, without taking interrupts or entering
@@ -320,7 +331,7 @@ function interpretPaged(budget: i32, mode: i32): i32 {
  * into the guest's handler (the pc in the state says where to go on), else the exit reason.
  */
 export function execOp(): i32 {
-  return interpret(1, false, false, 0);
+  return interpret(1, false, false, pagingMode());
 }
 
 // `top`: a run() from the host (takes pending interrupts); `jit`: block entries consult the jump
@@ -341,6 +352,8 @@ export function execOp(): i32 {
   // The page of the last fetch through the MMU (virtual page, and the Wasm address it maps to).
   let fetchPage: u64 = 1; // an odd value never equals a page address
   let fetchBase: u64 = 0;
+  let context = jcContext(mode); // jump-cache tags are pc ^ context
+  if (top) store<u64>(JC_CONTEXT, context);
 
   // An interrupt that became pending while we were away (timer, device) is taken first.
   let irq = top ? pendingInterrupt() : -1;
@@ -355,11 +368,13 @@ export function execOp(): i32 {
       clearModeChanged();
       if (pagingMode() != mode) return leave(pc, steps - traps, EXIT_MODE);
       fetchPage = 1;
+      context = jcContext(mode);
+      store<u64>(JC_CONTEXT, context);
     }
     if (jit && pc != fallthrough) {
       fallthrough = pc;
       const j = JUMP_CACHE + ((<usize>(pc >> 1) & (JUMP_ENTRIES - 1)) << 4);
-      if (load<u64>(j) == pc) {
+      if (load<u64>(j) == (pc ^ context)) {
         store<u64>(STAT_JC_HITS, load<u64>(STAT_JC_HITS) + 1);
         // Translated code runs until it leaves its region; it keeps minstret itself.
         setCsr(MINSTRET, csr(MINSTRET) + <u64>(steps - traps));
@@ -729,9 +744,10 @@ export function execOp(): i32 {
     fallthrough = pc + <u64>len;
     pc = next;
   }
-  // The last step may have changed privilege or translation (execOp runs one step for translated
-  // code, which then must not go on as if nothing happened).
-  if (modeChanged && pagingMode() != mode) {
+  // The last step may have changed privilege or translation. For execOp (translated code's
+  // fallback) any such change ends the region: its code and jump-cache context assumed the old
+  // ones (e.g. after SFENCE.VMA its own page may map elsewhere).
+  if (modeChanged && (!top || pagingMode() != mode)) {
     clearModeChanged();
     return leave(pc, steps - traps, EXIT_MODE);
   }

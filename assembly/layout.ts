@@ -38,6 +38,11 @@ export const STAT_JC_HITS: usize = STATE + 0x160; // interpreter block entries t
 export const STAT_JC_MISSES: usize = STATE + 0x168; // interpreter block entries with no translation
 export const STAT_CHAINED: usize = STATE + 0x170; // region exits that tail-called the next region
 export const STAT_RETURNED: usize = STATE + 0x178; // region exits back to the interpreter or the host
+// The jump cache's context while fetches translate (0 when they do not): jump-cache tags are
+// pc ^ JC_CONTEXT, so translations made at another privilege or before the last satp write or
+// SFENCE.VMA (JC_GENERATION) are never found. Bits 58-59: privilege + 1; bits 40-57: generation.
+export const JC_CONTEXT: usize = STATE + 0x180;
+export const JC_GENERATION: usize = STATE + 0x188; // u64: bumped by satp writes and SFENCE.VMA
 
 export const MMIO_STORE: u8 = 1;
 export const MMIO_SIGNED: u8 = 2;

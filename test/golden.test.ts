@@ -11,7 +11,7 @@ const RAM = 0x8000_0000n;
 const accept = process.env.WASMVISOR_ACCEPT_GOLDEN === '1';
 
 // Hand-assembled snippets (checked with riscv64-unknown-elf-objdump).
-const SNIPPETS: Record<string, { words: number[]; note: string }> = {
+const SNIPPETS: Record<string, { words: number[]; note: string; paged?: boolean }> = {
   'counted-loop': {
     note: '1: addi a0,a0,1; bne a0,a1,1b; ret — a loop in one block, a backward edge with a budget check',
     words: [0x00150513, 0xfeb51ee3, 0x00008067],
@@ -28,6 +28,11 @@ const SNIPPETS: Record<string, { words: number[]; note: string }> = {
     note: 'csrr a0,mscratch; addi a0,a0,1; ret — a CSR read goes through the interpreter op and ends the block',
     words: [0x34002573, 0x00150513, 0x00008067],
   },
+  'paged-load-store': {
+    note: 'the load-store snippet translated with paging on (S-mode): TLB lookups, the interpreter op on a miss',
+    words: [0x0085b503, 0x00a5b823, 0x0005a603, 0x00c580a3, 0x00008067],
+    paged: true,
+  },
   divide: {
     note: 'div a0,a0,a1; remuw a2,a0,a1; ret — guarded division',
     words: [0x02b54533, 0x02b5763b, 0x00008067],
@@ -40,7 +45,8 @@ describe('golden Wasm for translated regions', () => {
     const bytes = new Uint8Array(SNIPPETS[name].words.length * 4);
     SNIPPETS[name].words.forEach((w, i) => new DataView(bytes.buffer).setUint32(i * 4, w >>> 0, true));
     vm.writeMemory(RAM, bytes);
-    const code = buildRegion(discoverRegion(vm.core, RAM), vm.core.layout, vm.ramSize);
+    const page = SNIPPETS[name].paged ? { vpage: RAM, ppage: RAM, priv: 1 } : undefined;
+    const code = buildRegion(discoverRegion(vm.core, RAM, page), vm.core.layout, vm.ramSize);
     expect(code.module.validate(), 'the module validates').toBeTruthy();
     const text = `;; ${SNIPPETS[name].note}\n${code.module.emitText()}`;
     code.module.dispose();

@@ -21,6 +21,8 @@ export interface CoreFunctions {
   flushTlb(): void;
   /** Sstc: recomputes STIP from time and stimecmp (time moves on outside the core too). */
   updateStip(): void;
+  /** Where the hart would fetch `va` from now: its physical address, or 2^64-1 when it faults. */
+  fetchPhysical(va: bigint): bigint;
 }
 
 /** Offsets and constants of the one machine-state layout, as the core exports them. */
@@ -53,6 +55,12 @@ export interface Layout {
   /** Transition counters (u64): jump-cache hits and misses, chained and returned region exits. */
   stats: { jcHits: number; jcMisses: number; chained: number; returned: number };
   instretLimit: number;
+  /** u64: the jump cache's context (jump-cache tags are pc ^ context; 0 unless paging). */
+  jcContext: number;
+  /** The MMU's load and store TLBs: entries of {u64 tag, u64 addend} (see assembly/layout.ts). */
+  tlbLoad: number;
+  tlbStore: number;
+  tlbEntries: number;
   jumpCache: number;
   jumpEntries: number;
   hotCounters: number;
@@ -159,6 +167,10 @@ export class Core {
         returned: n('layoutStatReturned'),
       },
       instretLimit: n('layoutInstretLimit'),
+      jcContext: n('layoutJcContext'),
+      tlbLoad: n('layoutTlbLoad'),
+      tlbStore: n('layoutTlbStore'),
+      tlbEntries: n('layoutTlbEntries'),
       jumpCache: n('layoutJumpCache'),
       jumpEntries: n('layoutJumpEntries'),
       hotCounters: n('layoutHotCounters'),

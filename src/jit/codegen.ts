@@ -134,6 +134,7 @@ function build(
 ): RegionInfo {
   const c = new Ctx(m, layout, ramSize);
   if (structure === 'relooper, exits by call') c.exitBy = 'leave';
+  c.paged = region.paged !== undefined;
   c.leaveName = `${name}_leave`;
   const blocks: Block[] = region.blocks.length
     ? region.blocks
@@ -215,7 +216,7 @@ function build(
 /**
  * The shared tail: write back, then chain when the next pc is translated and budget remains.
  *   spill; pc = exitpc; minstret += n
- *   if (status == CONTINUE && jc[exitpc].pc == exitpc && minstret < limit) return_call jc.slot
+ *   if (status == CONTINUE && jc[exitpc].tag == exitpc ^ context && minstret < limit) return_call jc.slot
  *   return status
  * counter += 1 (for --stats: how often regions chain, and how often they return).
  * `at` names the locals holding exitpc, status and n, and a free i32 local j.
@@ -249,7 +250,8 @@ function tail(
         ),
         m.if(
           m.i32.and(
-            m.i64.eq(m.i64.load(0, 8, j()), exitPc()),
+            // jump-cache tags are pc ^ context (0 unless paging; see assembly/layout.ts)
+            m.i64.eq(m.i64.load(0, 8, j()), m.i64.xor(exitPc(), c.loadState64(layout.jcContext))),
             m.i64.lt_u(c.loadState64(minstret), c.loadState64(layout.instretLimit)),
           ),
           m.block(null, [

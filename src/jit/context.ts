@@ -21,6 +21,7 @@ const L_REG0 = 4; // x1..x31 live in locals 5..35 (x0 is never stored)
 const FIXED_LOCALS = [binaryen.i32, binaryen.i32, binaryen.i64, binaryen.i64]; // after the param
 
 export const MINSTRET_CSR = 0xb02;
+export const MSTATUS_CSR = 0x300;
 
 export class Ctx {
   readonly locals: binaryen.Type[] = [...FIXED_LOCALS, ...Array<binaryen.Type>(31).fill(binaryen.i64)];
@@ -37,6 +38,15 @@ export class Ctx {
   fallbacks = 0;
   /** i64 local: INSTRET_LIMIT - minstret, as of the last time n was synced with minstret. */
   readonly budgetLeft: number;
+  /**
+   * Translated with paging on (Region.paged): loads and stores look up the MMU's TLBs, whose tags
+   * end in `tlbLow` (an i64 local: MXR, SUM, whether at U, valid; see assembly/layout.ts).
+   */
+  paged = false;
+  private tlbLowLocal: number | undefined;
+  get tlbLow(): number {
+    return (this.tlbLowLocal ??= this.temp());
+  }
   /**
    * How exits reach the shared tail: `br $exit` to the block around the region's code, or (for
    * code binaryen's Relooper must not see branch outward, see buildRegion) a tail call to the
@@ -55,15 +65,24 @@ export class Ctx {
     this.budgetLeft = this.temp();
   }
 
-  /** budgetLeft = INSTRET_LIMIT - minstret: backward edges then test n against a local. */
+  /**
+   * budgetLeft = INSTRET_LIMIT - minstret: backward edges then test n against a local. Paged:
+   * also tlbLow = MXR << 3 | SUM << 2 | (priv == U) << 1 | 1 (at entry and after each fallback,
+   * the only place mstatus can change).
+   */
   syncBudget(): Ref {
-    return this.m.local.set(
+    const m = this.m;
+    const budget = m.local.set(
       this.budgetLeft,
-      this.m.i64.sub(
-        this.loadState64(this.layout.instretLimit),
-        this.loadState64(this.csrAddr(MINSTRET_CSR)),
-      ),
+      m.i64.sub(this.loadState64(this.layout.instretLimit), this.loadState64(this.csrAddr(MINSTRET_CSR))),
     );
+    if (!this.paged) return budget;
+    const mstatus = () => this.loadState64(this.csrAddr(MSTATUS_CSR));
+    const bit = (from: number, to: number) =>
+      m.i64.shl(m.i64.and(m.i64.shr_u(mstatus(), this.i64(from)), this.i64(1)), this.i64(to));
+    const user = m.i64.shl(m.i64.extend_u(m.i64.eqz(this.loadState64(this.layout.priv))), this.i64(1));
+    const low = m.i64.or(m.i64.or(bit(19, 3), bit(18, 2)), m.i64.or(user, this.i64(1)));
+    return m.block(null, [budget, m.local.set(this.tlbLow, low)]);
   }
 
   // --- values ---

@@ -32,24 +32,46 @@ export interface Region {
   /** Return addresses of the calls (jal with a link register) in the region: likely targets of
    * its jalr instructions, which then stay inside the region when they match. */
   returnTargets: bigint[];
-  /** Byte ranges of guest code this region was translated from: [start, end) pairs. */
+  /** Physical byte ranges of guest code this region was translated from: [start, end) pairs. */
   ranges: [bigint, bigint][];
   insnCount: number;
+  /**
+   * Translated with paging on: the virtual page it lies in (it never leaves it) and the physical
+   * page that maps there, and the privilege it runs at. Loads and stores then go through the TLB.
+   */
+  paged?: { vpage: bigint; ppage: bigint; priv: number };
+}
+
+/** Where a region's instructions are read from: the virtual page and its physical page. */
+export interface CodePage {
+  vpage: bigint;
+  ppage: bigint;
+  priv: number;
 }
 
 const CONTROL = new Set(['jal', 'jalr', 'beq', 'bne', 'blt', 'bge', 'bltu', 'bgeu']);
 const BRANCHES = new Set(['beq', 'bne', 'blt', 'bge', 'bltu', 'bgeu']);
 
-/** Decodes the instruction at `pc`, or undefined when pc is outside RAM. */
-export function decodeAt(core: Core, pc: bigint): Insn | undefined {
+/**
+ * Decodes the instruction at `pc`, or undefined when pc is outside RAM (or, with `page`, when
+ * the instruction does not lie entirely in that virtual page).
+ */
+export function decodeAt(core: Core, pc: bigint, page?: CodePage): Insn | undefined {
   const { layout, dv } = core;
-  const off = pc - layout.ramBase;
+  let phys = pc;
+  if (page) {
+    const at = pc - page.vpage;
+    if (at < 0n || at > 4094n) return undefined;
+    phys = page.ppage + at;
+  }
+  const off = phys - layout.ramBase;
   const ramSize = BigInt(core.memory.buffer.byteLength - layout.ram - layout.ramPad);
   if (off < 0n || off + 4n > ramSize + 2n) return undefined;
   const raw32 = dv.getUint32(layout.ram + Number(off), true);
   const e = core.fn.decodeOne(raw32);
   const d = layout.decoded;
   const len = dv.getUint8(e + d.len);
+  if (page && pc - page.vpage + BigInt(len) > 4096n) return undefined; // its upper half is elsewhere
   const sink = layout.regSink;
   const rdOff = dv.getUint16(e + d.rd, true);
   return {
@@ -70,20 +92,27 @@ export function endsBlock(i: Insn): boolean {
   return ENTRY_BY_NAME.get(i.name)?.endsBlock ?? true;
 }
 
-/** Discovers the region reachable from `entry` by direct branches. */
-export function discoverRegion(core: Core, entry: bigint): Region {
+/**
+ * Discovers the region reachable from `entry` by direct branches (with `page`: only within that
+ * virtual page, whose mapping the region's translation then assumes).
+ */
+export function discoverRegion(core: Core, entry: bigint, page?: CodePage): Region {
   const insns = new Map<bigint, Insn>();
   const leaders = new Set<bigint>([entry]);
   const work: bigint[] = [entry];
-  const lo = entry - BigInt(MAX_REGION_SPAN / 2);
-  const hi = entry + BigInt(MAX_REGION_SPAN / 2);
+  let lo = entry - BigInt(MAX_REGION_SPAN / 2);
+  let hi = entry + BigInt(MAX_REGION_SPAN / 2);
+  if (page) {
+    if (lo < page.vpage) lo = page.vpage;
+    if (hi > page.vpage + 4096n) hi = page.vpage + 4096n;
+  }
   const inSpan = (pc: bigint) => pc >= lo && pc < hi;
   const returns = new Set<bigint>();
 
   while (work.length > 0 && insns.size < MAX_REGION_INSNS) {
     let pc = work.pop()!;
     while (!insns.has(pc) && insns.size < MAX_REGION_INSNS) {
-      const i = decodeAt(core, pc);
+      const i = decodeAt(core, pc, page);
       if (!i) break;
       insns.set(pc, i);
       if (!endsBlock(i)) {
@@ -128,15 +157,17 @@ export function discoverRegion(core: Core, entry: bigint): Region {
   }
 
   // Coalesced byte ranges of the code, for invalidation.
+  const toPhys = page ? (pc: bigint) => pc - page.vpage + page.ppage : (pc: bigint) => pc;
   const ranges: [bigint, bigint][] = [];
   for (const i of [...insns.values()].sort((a, b) => (a.pc < b.pc ? -1 : 1))) {
     const last = ranges.at(-1);
-    if (last && last[1] === i.pc) last[1] = i.pc + BigInt(i.len);
-    else ranges.push([i.pc, i.pc + BigInt(i.len)]);
+    const start = toPhys(i.pc);
+    if (last && last[1] === start) last[1] = start + BigInt(i.len);
+    else ranges.push([start, start + BigInt(i.len)]);
   }
   const entryIndex = blocks.findIndex((b) => b.start === entry);
   const returnTargets = [...returns].filter((pc) => insns.has(pc)).slice(0, MAX_RETURN_TARGETS);
-  return { entry, blocks, entryIndex, returnTargets, ranges, insnCount: insns.size };
+  return { entry, blocks, entryIndex, returnTargets, ranges, insnCount: insns.size, paged: page };
 }
 
 /** The export name of region i in a batch's module (kept here: this file does not load binaryen). */

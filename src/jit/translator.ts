@@ -3,7 +3,7 @@
 // each covers, and invalidates them when the guest writes that code.
 import { PAGE_CODE, type Core, type Layout } from '../core/core.ts';
 import type { CompiledBatch } from './codegen.ts';
-import { discoverRegion, regionExport, type Region } from './region.ts';
+import { discoverRegion, regionExport, type CodePage, type Region } from './region.ts';
 import { JOBS_IN_FLIGHT, MAX_BATCH_REGIONS, MAX_LIVE_REGIONS } from './tuning.ts';
 import type { CompileWorker } from './worker-host.ts';
 
@@ -14,10 +14,29 @@ export type CompileInThread = (regions: Region[], layout: Layout, ramSize: numbe
 interface Pending {
   region: Region;
   code: Uint8Array[];
+  key: string;
+  /** The jump-cache context it was discovered in (see Translator.where). */
+  context: bigint;
+}
+
+/** A compiled region to install: which function of its batch, under which key and context. */
+interface ToInstall {
+  region: Region;
+  index: number;
+  key: string;
+  context: bigint;
+}
+
+/** Where a pc is being executed: the cache key of a region entered there, and how to read it. */
+interface Place {
+  key: string;
+  page?: CodePage;
+  context: bigint;
 }
 
 /** A translated region in the cache. */
 interface Installed {
+  key: string;
   region: Region;
   slot: number;
   lines: number[];
@@ -41,14 +60,15 @@ export interface TranslatorStats {
 const NO_PC = 1n; // an odd pc never matches a jump-cache lookup
 
 export class Translator {
-  private readonly byEntry = new Map<bigint, Installed>();
+  /** Regions by key: the entry pc, and with paging the physical page and privilege too. */
+  private readonly byEntry = new Map<string, Installed>();
   private readonly byLine = new Map<number, Set<Installed>>();
   private readonly freeSlots: number[] = [];
   /** Hot regions not sent yet: they go together as the next job once the worker is free. */
   private queued: Pending[] = [];
   /** Jobs at the worker. */
   private readonly pending = new Map<number, { regions: Pending[]; epoch: number }>();
-  private readonly pendingEntries = new Set<bigint>();
+  private readonly pendingEntries = new Set<string>();
   private nextJob = 1;
   /** Bumped by flush(): results of jobs sent before it are stale. */
   private epoch = 0;
@@ -88,14 +108,33 @@ export class Translator {
    * is one (the interpreter runs on meanwhile), else right here.
    */
   onHot(pc: bigint): void {
-    const known = this.byEntry.get(pc);
-    if (known) return this.publish(known);
+    const at = this.where(pc);
+    if (!at) return this.rearm(pc); // its fetch faults now: the interpreter raises it
+    const known = this.byEntry.get(at.key);
+    if (known) return this.publish(known, at.context);
     if (!this.worker) return this.translate(pc);
-    if (this.pendingEntries.has(pc)) return;
-    const region = discoverRegion(this.core, pc);
-    this.queued.push({ region, code: this.codeOf(region) });
-    this.pendingEntries.add(pc);
+    if (this.pendingEntries.has(at.key)) return;
+    const region = discoverRegion(this.core, pc, at.page);
+    this.queued.push({ region, code: this.codeOf(region), key: at.key, context: at.context });
+    this.pendingEntries.add(at.key);
     this.submitQueued();
+  }
+
+  /**
+   * How the hart fetches `pc` right now. Without paging a region is found by its pc. With paging
+   * (a non-zero jump-cache context) its code is the physical page `pc` maps to, read at the
+   * current privilege, so both join the key: the same code reached through another mapping is
+   * another region, and a region survives address-space switches as long as its page maps the same.
+   */
+  private where(pc: bigint): Place | undefined {
+    const { dv, layout, fn } = this.core;
+    const context = dv.getBigUint64(layout.jcContext, true);
+    if (context === 0n) return { key: `${pc}`, context };
+    const pa = fn.fetchPhysical(pc);
+    if (pa === (1n << 64n) - 1n) return undefined;
+    const priv = Number(dv.getBigUint64(layout.priv, true));
+    const page = { vpage: pc & ~0xfffn, ppage: pa & ~0xfffn, priv };
+    return { key: `${pc}:${page.ppage}:${priv}`, page, context };
   }
 
   /**
@@ -119,11 +158,14 @@ export class Translator {
 
   /** Translates the region entered at `pc` in this thread and makes it reachable. */
   translate(pc: bigint): void {
-    const known = this.byEntry.get(pc);
-    if (known) return this.publish(known);
+    const at = this.where(pc);
+    if (!at) return this.rearm(pc);
+    const known = this.byEntry.get(at.key);
+    if (known) return this.publish(known, at.context);
     if (!this.compile) throw new Error('translator has no in-thread compiler');
-    const region = discoverRegion(this.core, pc);
-    this.install([{ region, index: 0 }], this.compile([region], this.core.layout, this.ramSize));
+    const region = discoverRegion(this.core, pc, at.page);
+    const compiled = this.compile([region], this.core.layout, this.ramSize);
+    this.install([{ region, index: 0, key: at.key, context: at.context }], compiled);
   }
 
   /** A worker result: install what it holds unless the guest rewrote that code or the cache was flushed. */
@@ -131,14 +173,14 @@ export class Translator {
     const job = this.pending.get(id);
     if (!job) return;
     this.pending.delete(id);
-    const keep: { region: Region; index: number }[] = [];
-    job.regions.forEach(({ region, code }, index) => {
-      this.pendingEntries.delete(region.entry);
-      if (job.epoch !== this.epoch || this.byEntry.has(region.entry)) return;
+    const keep: ToInstall[] = [];
+    job.regions.forEach(({ region, code, key, context }, index) => {
+      this.pendingEntries.delete(key);
+      if (job.epoch !== this.epoch || this.byEntry.has(key)) return;
       const now = this.codeOf(region);
       const changed = now.some((bytes, i) => !bytes.every((b, k) => b === code[i][k]));
       if (!batch || changed) return this.rearm(region.entry); // dropped: may get hot again
-      keep.push({ region, index });
+      keep.push({ region, index, key, context });
     });
     if (batch && keep.length) this.install(keep, batch);
     this.submitQueued();
@@ -153,7 +195,7 @@ export class Translator {
   }
 
   /** Instantiates a batch's module and installs the given regions of it (`index` in the batch). */
-  private install(regions: { region: Region; index: number }[], batch: CompiledBatch): void {
+  private install(regions: ToInstall[], batch: CompiledBatch): void {
     if (this.byEntry.size + regions.length > MAX_LIVE_REGIONS) this.flush();
     const t1 = performance.now();
     const instance = new WebAssembly.Instance(new WebAssembly.Module(batch.bytes as BufferSource), {
@@ -167,18 +209,18 @@ export class Translator {
     });
     const t2 = performance.now();
     const s = this.stats;
-    for (const { region, index } of regions) {
+    for (const { region, index, key, context } of regions) {
       const { entries, fallbacks, structure } = batch.regions[index];
       const slot = this.freeSlots.pop() ?? this.core.table.grow(1);
       this.core.table.set(slot, instance.exports[regionExport(index)] as WebAssembly.ExportValue);
-      const installed: Installed = { region, slot, lines: this.coverLines(region), entries };
+      const installed: Installed = { key, region, slot, lines: this.coverLines(region), entries };
       for (const line of installed.lines) {
         let set = this.byLine.get(line);
         if (!set) this.byLine.set(line, (set = new Set()));
         set.add(installed);
       }
-      this.byEntry.set(region.entry, installed);
-      this.publish(installed);
+      this.byEntry.set(key, installed);
+      this.publish(installed, context);
       s.regions++;
       s.guestInsns += region.insnCount;
       s.fallbackInsns += fallbacks;
@@ -205,7 +247,7 @@ export class Translator {
   /** Drops every translation (cache full, or RAM replaced). */
   flush(): void {
     for (const r of [...this.byEntry.values()]) this.remove(r);
-    for (const p of this.queued) this.pendingEntries.delete(p.region.entry);
+    for (const p of this.queued) this.pendingEntries.delete(p.key);
     this.queued = [];
     this.epoch++;
     this.stats.flushes++;
@@ -229,11 +271,12 @@ export class Translator {
   }
 
   private remove(r: Installed): void {
-    this.byEntry.delete(r.region.entry);
+    this.byEntry.delete(r.key);
     const dv = this.core.dv;
     for (const e of r.entries) {
+      // Whatever context it was published in, the entry is this region's if it names its slot.
       const j = this.jumpEntry(e.pc);
-      if (dv.getBigUint64(j, true) === e.pc && dv.getUint32(j + 8, true) === r.slot)
+      if (dv.getBigUint64(j, true) !== NO_PC && dv.getUint32(j + 8, true) === r.slot)
         dv.setBigUint64(j, NO_PC, true);
     }
     this.core.table.set(r.slot, null);
@@ -281,12 +324,16 @@ export class Translator {
   }
 
   /** Makes the region's entry points reachable (the hot entry last, so it wins any collision). */
-  private publish(r: Installed): void {
+  private publish(r: Installed, context: bigint): void {
+    // Translated for a context that has passed (another privilege, or paging changed while it
+    // compiled): keep it for when that place gets hot again, but do not make it reachable now.
+    if (context !== this.core.dv.getBigUint64(this.core.layout.jcContext, true)) return;
     for (const e of [...r.entries].reverse()) {
       const j = this.jumpEntry(e.pc);
+      const tag = e.pc ^ context;
       const displaced = this.core.dv.getBigUint64(j, true);
-      if (displaced !== e.pc && displaced !== NO_PC) this.rearm(displaced); // it may come back
-      this.core.dv.setBigUint64(j, e.pc, true);
+      if (displaced !== tag && displaced !== NO_PC) this.rearm(displaced); // it may come back
+      this.core.dv.setBigUint64(j, tag, true);
       this.core.dv.setUint32(j + 8, r.slot, true);
       this.core.dv.setUint32(j + 12, e.block, true);
     }

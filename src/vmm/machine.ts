@@ -204,14 +204,16 @@ export class Machine {
   /**
    * Starts the translator in the background; the interpreter runs meanwhile. Tiered (threshold
    * above 0), regions compile in a worker thread where there is one, so this thread never loads
-   * binaryen; with threshold 0 (nothing runs untranslated) they compile here, synchronously.
+   * binaryen; with threshold 0 (nothing runs untranslated), or on the deterministic clock, they
+   * compile here, synchronously.
    */
   private startTranslator(): void {
     const { dv, layout } = this.core;
     dv.setUint32(layout.hotThreshold, this.jitThreshold, true);
     this.translatorLoading = (async () => {
       const jit = await import('../jit/translator.ts');
-      const useWorker = this.jitWorker && this.jitThreshold > 0;
+      // Deterministic runs translate synchronously: when a translation lands must not depend on the host.
+      const useWorker = this.jitWorker && this.jitThreshold > 0 && !this.deterministic;
       const worker = useWorker ? await (await import('../jit/worker-host.ts')).compileWorker() : undefined;
       const compile = worker ? undefined : (await import('../jit/codegen.ts')).compileRegions;
       this.translator = new jit.Translator(this.core, this.ramSize, compile, worker);

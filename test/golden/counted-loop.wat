@@ -206,7 +206,12 @@
        (i64.load
         (local.get $38)
        )
-       (local.get $3)
+       (i64.xor
+        (local.get $3)
+        (i64.load
+         (i32.const 4480)
+        )
+       )
       )
       (i64.lt_u
        (i64.load

@@ -479,7 +479,12 @@
        (i64.load
         (local.get $46)
        )
-       (local.get $3)
+       (i64.xor
+        (local.get $3)
+        (i64.load
+         (i32.const 4480)
+        )
+       )
       )
       (i64.lt_u
        (i64.load

@@ -22,10 +22,81 @@ function fastLimit(c: Ctx): Ref {
   return c.i64(c.ramSize - 8);
 }
 
+/**
+ * With paging on: the Wasm address of va = rs1 + imm when the TLB has its page for this access
+ * (and the access stays in the page), in a fresh i32 local set to 0 otherwise; returns the local.
+ *   e = tlb + ((va >> 12) & (entries - 1)) * 16
+ *   p = (e.tag == (va >> 12) << 4 | tlbLow && (va & 0xfff) <= 4096 - size) ? wrap(va + e.addend) : 0
+ */
+function tlbLookup(c: Ctx, i: Insn, table: number, size: number): number {
+  const m = c.m;
+  const va = c.temp();
+  const e = c.temp(binaryen.i32);
+  const p = c.temp(binaryen.i32);
+  const vaGet = () => m.local.get(va, binaryen.i64);
+  const eGet = () => m.local.get(e, binaryen.i32);
+  const page = () => m.i64.shr_u(vaGet(), c.i64(12));
+  c.emit(
+    m.local.set(va, m.i64.add(c.get(i.rs1), c.i64(i.imm))),
+    m.local.set(
+      e,
+      m.i32.add(
+        m.i32.shl(m.i32.and(m.i32.wrap(page()), c.i32(c.layout.tlbEntries - 1)), c.i32(4)),
+        c.i32(table),
+      ),
+    ),
+    m.local.set(
+      p,
+      m.if(
+        m.i32.and(
+          m.i64.eq(
+            m.i64.load(0, 8, eGet()),
+            m.i64.or(m.i64.shl(page(), c.i64(4)), m.local.get(c.tlbLow, binaryen.i64)),
+          ),
+          m.i64.le_u(m.i64.and(vaGet(), c.i64(0xfff)), c.i64(4096 - size)),
+        ),
+        m.i32.wrap(m.i64.add(vaGet(), m.i64.load(8, 8, eGet()))),
+        c.i32(0),
+      ),
+    ),
+  );
+  return p;
+}
+
+// Paged: if (p = tlbLookup(load)) rd = load(p) else the interpreter's op (walk, fault, MMIO)
+function pagedLoad(kind: (c: Ctx, ptr: Ref) => Ref, size: number): Emitter {
+  return (c, i) => {
+    const m = c.m;
+    const p = tlbLookup(c, i, c.layout.tlbLoad, size);
+    const fast = c.capture(() => c.set(i.rd, kind(c, m.local.get(p, binaryen.i32))));
+    const slow = c.capture(() => c.fallback());
+    c.emit(m.if(m.local.get(p, binaryen.i32), m.block(null, fast), m.block(null, slow)));
+  };
+}
+
+// Paged: if (p = tlbLookup(store)) store(p, rs2) else the interpreter's op. The store TLB has no
+// pages with flags (watched, translated code), so no page-flag test here.
+function pagedStore(kind: (c: Ctx, ptr: Ref, value: Ref) => Ref, size: number): Emitter {
+  return (c, i) => {
+    const m = c.m;
+    const p = tlbLookup(c, i, c.layout.tlbStore, size);
+    const slow = c.capture(() => c.fallback());
+    c.emit(
+      m.if(
+        m.local.get(p, binaryen.i32),
+        kind(c, m.local.get(p, binaryen.i32), c.get(i.rs2)),
+        m.block(null, slow),
+      ),
+    );
+  };
+}
+
 // if (off <=u limit) rd = load(ram + off)
 // else if (r = loadSlow(addr, size, signed, rd, len)) exit(pc, r) else rd = state.x[rd]
 function load(kind: (c: Ctx, ptr: Ref) => Ref, size: number, signed: boolean): Emitter {
+  const paged = pagedLoad(kind, size);
   return (c, i) => {
+    if (c.paged) return paged(c, i);
     const m = c.m;
     const off = ramOffset(c, i);
     const ptr = c.ramPtr(m.local.get(off, binaryen.i64));
@@ -52,7 +123,9 @@ function load(kind: (c: Ctx, ptr: Ref) => Ref, size: number, signed: boolean): E
 // if (off <=u limit && pageFlags[off >> 12] == 0) store(ram + off, rs2)
 // else r = storeSlow(addr, size, rs2, len): MMIO -> exit(pc, r); WATCH/CODE_WRITE -> exit(next, r)
 function store(kind: (c: Ctx, ptr: Ref, value: Ref) => Ref, size: number): Emitter {
+  const paged = pagedStore(kind, size);
   return (c, i) => {
+    if (c.paged) return paged(c, i);
     const m = c.m;
     const off = ramOffset(c, i);
     const offGet = () => m.local.get(off, binaryen.i64);

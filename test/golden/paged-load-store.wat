@@ -1,0 +1,1053 @@
+;; the load-store snippet translated with paging on (S-mode): TLB lookups, the interpreter op on a miss
+(module
+ (type $0 (func (param i32) (result i32)))
+ (type $1 (func (result i32)))
+ (type $2 (func (param i64 i32 i32 i32 i32) (result i32)))
+ (type $3 (func (param i64 i32 i64 i32) (result i32)))
+ (import "env" "memory" (memory $mem 0))
+ (import "env" "table" (table $t 0 funcref))
+ (import "env" "execOp" (func $execOp (result i32)))
+ (import "env" "loadSlow" (func $loadSlow (param i64 i32 i32 i32 i32) (result i32)))
+ (import "env" "storeSlow" (func $storeSlow (param i64 i32 i64 i32) (result i32)))
+ (export "region" (func $region))
+ (func $region (param $0 i32) (result i32)
+  (local $1 i32)
+  (local $2 i32)
+  (local $3 i64)
+  (local $4 i64)
+  (local $5 i64)
+  (local $6 i64)
+  (local $7 i64)
+  (local $8 i64)
+  (local $9 i64)
+  (local $10 i64)
+  (local $11 i64)
+  (local $12 i64)
+  (local $13 i64)
+  (local $14 i64)
+  (local $15 i64)
+  (local $16 i64)
+  (local $17 i64)
+  (local $18 i64)
+  (local $19 i64)
+  (local $20 i64)
+  (local $21 i64)
+  (local $22 i64)
+  (local $23 i64)
+  (local $24 i64)
+  (local $25 i64)
+  (local $26 i64)
+  (local $27 i64)
+  (local $28 i64)
+  (local $29 i64)
+  (local $30 i64)
+  (local $31 i64)
+  (local $32 i64)
+  (local $33 i64)
+  (local $34 i64)
+  (local $35 i64)
+  (local $36 i64)
+  (local $37 i64)
+  (local $38 i32)
+  (local $39 i32)
+  (local $40 i64)
+  (local $41 i32)
+  (local $42 i64)
+  (local $43 i32)
+  (local $44 i32)
+  (local $45 i32)
+  (local $46 i64)
+  (local $47 i32)
+  (local $48 i32)
+  (local $49 i32)
+  (local $50 i64)
+  (local $51 i32)
+  (local $52 i32)
+  (local $53 i32)
+  (local $54 i64)
+  (local $55 i32)
+  (local.set $14
+   (i64.load
+    (i32.const 4176)
+   )
+  )
+  (local.set $16
+   (i64.load
+    (i32.const 4192)
+   )
+  )
+  (local.set $15
+   (i64.load
+    (i32.const 4184)
+   )
+  )
+  (local.set $5
+   (i64.load
+    (i32.const 4104)
+   )
+  )
+  (block
+   (local.set $36
+    (i64.sub
+     (i64.load
+      (i32.const 4440)
+     )
+     (i64.load
+      (i32.const 30736)
+     )
+    )
+   )
+   (local.set $40
+    (i64.or
+     (i64.or
+      (i64.shl
+       (i64.and
+        (i64.shr_u
+         (i64.load
+          (i32.const 14336)
+         )
+         (i64.const 19)
+        )
+        (i64.const 1)
+       )
+       (i64.const 3)
+      )
+      (i64.shl
+       (i64.and
+        (i64.shr_u
+         (i64.load
+          (i32.const 14336)
+         )
+         (i64.const 18)
+        )
+        (i64.const 1)
+       )
+       (i64.const 2)
+      )
+     )
+     (i64.or
+      (i64.shl
+       (i64.extend_i32_u
+        (i64.eqz
+         (i64.load
+          (i32.const 4368)
+         )
+        )
+       )
+       (i64.const 1)
+      )
+      (i64.const 1)
+     )
+    )
+   )
+  )
+  (block $exit
+   (block
+    (block
+     (block
+      (local.set $37
+       (i64.add
+        (local.get $15)
+        (i64.const 8)
+       )
+      )
+      (local.set $38
+       (i32.add
+        (i32.shl
+         (i32.and
+          (i32.wrap_i64
+           (i64.shr_u
+            (local.get $37)
+            (i64.const 12)
+           )
+          )
+          (i32.const 1023)
+         )
+         (i32.const 4)
+        )
+        (i32.const 14696448)
+       )
+      )
+      (local.set $39
+       (if (result i32)
+        (i32.and
+         (i64.eq
+          (i64.load
+           (local.get $38)
+          )
+          (i64.or
+           (i64.shl
+            (i64.shr_u
+             (local.get $37)
+             (i64.const 12)
+            )
+            (i64.const 4)
+           )
+           (local.get $40)
+          )
+         )
+         (i64.le_u
+          (i64.and
+           (local.get $37)
+           (i64.const 4095)
+          )
+          (i64.const 4088)
+         )
+        )
+        (then
+         (i32.wrap_i64
+          (i64.add
+           (local.get $37)
+           (i64.load offset=8
+            (local.get $38)
+           )
+          )
+         )
+        )
+        (else
+         (i32.const 0)
+        )
+       )
+      )
+      (if
+       (local.get $39)
+       (then
+        (local.set $14
+         (i64.load align=1
+          (local.get $39)
+         )
+        )
+       )
+       (else
+        (i64.store
+         (i32.const 4176)
+         (local.get $14)
+        )
+        (i64.store
+         (i32.const 4192)
+         (local.get $16)
+        )
+        (i64.store
+         (i32.const 4360)
+         (i64.const 2147483648)
+        )
+        (i64.store
+         (i32.const 30736)
+         (i64.add
+          (i64.load
+           (i32.const 30736)
+          )
+          (i64.add
+           (local.get $4)
+           (i64.const 0)
+          )
+         )
+        )
+        (local.set $4
+         (i64.const -1)
+        )
+        (local.set $41
+         (call $execOp)
+        )
+        (block
+         (local.set $36
+          (i64.sub
+           (i64.load
+            (i32.const 4440)
+           )
+           (i64.load
+            (i32.const 30736)
+           )
+          )
+         )
+         (local.set $40
+          (i64.or
+           (i64.or
+            (i64.shl
+             (i64.and
+              (i64.shr_u
+               (i64.load
+                (i32.const 14336)
+               )
+               (i64.const 19)
+              )
+              (i64.const 1)
+             )
+             (i64.const 3)
+            )
+            (i64.shl
+             (i64.and
+              (i64.shr_u
+               (i64.load
+                (i32.const 14336)
+               )
+               (i64.const 18)
+              )
+              (i64.const 1)
+             )
+             (i64.const 2)
+            )
+           )
+           (i64.or
+            (i64.shl
+             (i64.extend_i32_u
+              (i64.eqz
+               (i64.load
+                (i32.const 4368)
+               )
+              )
+             )
+             (i64.const 1)
+            )
+            (i64.const 1)
+           )
+          )
+         )
+        )
+        (local.set $14
+         (i64.load
+          (i32.const 4176)
+         )
+        )
+        (if
+         (i32.or
+          (local.get $41)
+          (i64.ne
+           (i64.load
+            (i32.const 4360)
+           )
+           (i64.const 2147483652)
+          )
+         )
+         (then
+          (local.set $4
+           (i64.const 0)
+          )
+          (block
+           (local.set $3
+            (i64.load
+             (i32.const 4360)
+            )
+           )
+           (local.set $2
+            (select
+             (local.get $41)
+             (i32.const -1)
+             (local.get $41)
+            )
+           )
+           (br $exit)
+          )
+         )
+        )
+       )
+      )
+      (local.set $42
+       (i64.add
+        (local.get $15)
+        (i64.const 16)
+       )
+      )
+      (local.set $43
+       (i32.add
+        (i32.shl
+         (i32.and
+          (i32.wrap_i64
+           (i64.shr_u
+            (local.get $42)
+            (i64.const 12)
+           )
+          )
+          (i32.const 1023)
+         )
+         (i32.const 4)
+        )
+        (i32.const 14712832)
+       )
+      )
+      (local.set $44
+       (if (result i32)
+        (i32.and
+         (i64.eq
+          (i64.load
+           (local.get $43)
+          )
+          (i64.or
+           (i64.shl
+            (i64.shr_u
+             (local.get $42)
+             (i64.const 12)
+            )
+            (i64.const 4)
+           )
+           (local.get $40)
+          )
+         )
+         (i64.le_u
+          (i64.and
+           (local.get $42)
+           (i64.const 4095)
+          )
+          (i64.const 4088)
+         )
+        )
+        (then
+         (i32.wrap_i64
+          (i64.add
+           (local.get $42)
+           (i64.load offset=8
+            (local.get $43)
+           )
+          )
+         )
+        )
+        (else
+         (i32.const 0)
+        )
+       )
+      )
+      (if
+       (local.get $44)
+       (then
+        (i64.store align=1
+         (local.get $44)
+         (local.get $14)
+        )
+       )
+       (else
+        (i64.store
+         (i32.const 4176)
+         (local.get $14)
+        )
+        (i64.store
+         (i32.const 4192)
+         (local.get $16)
+        )
+        (i64.store
+         (i32.const 4360)
+         (i64.const 2147483652)
+        )
+        (i64.store
+         (i32.const 30736)
+         (i64.add
+          (i64.load
+           (i32.const 30736)
+          )
+          (i64.add
+           (local.get $4)
+           (i64.const 1)
+          )
+         )
+        )
+        (local.set $4
+         (i64.const -2)
+        )
+        (local.set $45
+         (call $execOp)
+        )
+        (block
+         (local.set $36
+          (i64.sub
+           (i64.load
+            (i32.const 4440)
+           )
+           (i64.load
+            (i32.const 30736)
+           )
+          )
+         )
+         (local.set $40
+          (i64.or
+           (i64.or
+            (i64.shl
+             (i64.and
+              (i64.shr_u
+               (i64.load
+                (i32.const 14336)
+               )
+               (i64.const 19)
+              )
+              (i64.const 1)
+             )
+             (i64.const 3)
+            )
+            (i64.shl
+             (i64.and
+              (i64.shr_u
+               (i64.load
+                (i32.const 14336)
+               )
+               (i64.const 18)
+              )
+              (i64.const 1)
+             )
+             (i64.const 2)
+            )
+           )
+           (i64.or
+            (i64.shl
+             (i64.extend_i32_u
+              (i64.eqz
+               (i64.load
+                (i32.const 4368)
+               )
+              )
+             )
+             (i64.const 1)
+            )
+            (i64.const 1)
+           )
+          )
+         )
+        )
+        (if
+         (i32.or
+          (local.get $45)
+          (i64.ne
+           (i64.load
+            (i32.const 4360)
+           )
+           (i64.const 2147483656)
+          )
+         )
+         (then
+          (local.set $4
+           (i64.const 0)
+          )
+          (block
+           (local.set $3
+            (i64.load
+             (i32.const 4360)
+            )
+           )
+           (local.set $2
+            (select
+             (local.get $45)
+             (i32.const -1)
+             (local.get $45)
+            )
+           )
+           (br $exit)
+          )
+         )
+        )
+       )
+      )
+      (local.set $46
+       (i64.add
+        (local.get $15)
+        (i64.const 0)
+       )
+      )
+      (local.set $47
+       (i32.add
+        (i32.shl
+         (i32.and
+          (i32.wrap_i64
+           (i64.shr_u
+            (local.get $46)
+            (i64.const 12)
+           )
+          )
+          (i32.const 1023)
+         )
+         (i32.const 4)
+        )
+        (i32.const 14696448)
+       )
+      )
+      (local.set $48
+       (if (result i32)
+        (i32.and
+         (i64.eq
+          (i64.load
+           (local.get $47)
+          )
+          (i64.or
+           (i64.shl
+            (i64.shr_u
+             (local.get $46)
+             (i64.const 12)
+            )
+            (i64.const 4)
+           )
+           (local.get $40)
+          )
+         )
+         (i64.le_u
+          (i64.and
+           (local.get $46)
+           (i64.const 4095)
+          )
+          (i64.const 4092)
+         )
+        )
+        (then
+         (i32.wrap_i64
+          (i64.add
+           (local.get $46)
+           (i64.load offset=8
+            (local.get $47)
+           )
+          )
+         )
+        )
+        (else
+         (i32.const 0)
+        )
+       )
+      )
+      (if
+       (local.get $48)
+       (then
+        (local.set $16
+         (i64.load32_s align=1
+          (local.get $48)
+         )
+        )
+       )
+       (else
+        (i64.store
+         (i32.const 4176)
+         (local.get $14)
+        )
+        (i64.store
+         (i32.const 4192)
+         (local.get $16)
+        )
+        (i64.store
+         (i32.const 4360)
+         (i64.const 2147483656)
+        )
+        (i64.store
+         (i32.const 30736)
+         (i64.add
+          (i64.load
+           (i32.const 30736)
+          )
+          (i64.add
+           (local.get $4)
+           (i64.const 2)
+          )
+         )
+        )
+        (local.set $4
+         (i64.const -3)
+        )
+        (local.set $49
+         (call $execOp)
+        )
+        (block
+         (local.set $36
+          (i64.sub
+           (i64.load
+            (i32.const 4440)
+           )
+           (i64.load
+            (i32.const 30736)
+           )
+          )
+         )
+         (local.set $40
+          (i64.or
+           (i64.or
+            (i64.shl
+             (i64.and
+              (i64.shr_u
+               (i64.load
+                (i32.const 14336)
+               )
+               (i64.const 19)
+              )
+              (i64.const 1)
+             )
+             (i64.const 3)
+            )
+            (i64.shl
+             (i64.and
+              (i64.shr_u
+               (i64.load
+                (i32.const 14336)
+               )
+               (i64.const 18)
+              )
+              (i64.const 1)
+             )
+             (i64.const 2)
+            )
+           )
+           (i64.or
+            (i64.shl
+             (i64.extend_i32_u
+              (i64.eqz
+               (i64.load
+                (i32.const 4368)
+               )
+              )
+             )
+             (i64.const 1)
+            )
+            (i64.const 1)
+           )
+          )
+         )
+        )
+        (local.set $16
+         (i64.load
+          (i32.const 4192)
+         )
+        )
+        (if
+         (i32.or
+          (local.get $49)
+          (i64.ne
+           (i64.load
+            (i32.const 4360)
+           )
+           (i64.const 2147483660)
+          )
+         )
+         (then
+          (local.set $4
+           (i64.const 0)
+          )
+          (block
+           (local.set $3
+            (i64.load
+             (i32.const 4360)
+            )
+           )
+           (local.set $2
+            (select
+             (local.get $49)
+             (i32.const -1)
+             (local.get $49)
+            )
+           )
+           (br $exit)
+          )
+         )
+        )
+       )
+      )
+      (local.set $50
+       (i64.add
+        (local.get $15)
+        (i64.const 1)
+       )
+      )
+      (local.set $51
+       (i32.add
+        (i32.shl
+         (i32.and
+          (i32.wrap_i64
+           (i64.shr_u
+            (local.get $50)
+            (i64.const 12)
+           )
+          )
+          (i32.const 1023)
+         )
+         (i32.const 4)
+        )
+        (i32.const 14712832)
+       )
+      )
+      (local.set $52
+       (if (result i32)
+        (i32.and
+         (i64.eq
+          (i64.load
+           (local.get $51)
+          )
+          (i64.or
+           (i64.shl
+            (i64.shr_u
+             (local.get $50)
+             (i64.const 12)
+            )
+            (i64.const 4)
+           )
+           (local.get $40)
+          )
+         )
+         (i64.le_u
+          (i64.and
+           (local.get $50)
+           (i64.const 4095)
+          )
+          (i64.const 4095)
+         )
+        )
+        (then
+         (i32.wrap_i64
+          (i64.add
+           (local.get $50)
+           (i64.load offset=8
+            (local.get $51)
+           )
+          )
+         )
+        )
+        (else
+         (i32.const 0)
+        )
+       )
+      )
+      (if
+       (local.get $52)
+       (then
+        (i64.store8
+         (local.get $52)
+         (local.get $16)
+        )
+       )
+       (else
+        (i64.store
+         (i32.const 4176)
+         (local.get $14)
+        )
+        (i64.store
+         (i32.const 4192)
+         (local.get $16)
+        )
+        (i64.store
+         (i32.const 4360)
+         (i64.const 2147483660)
+        )
+        (i64.store
+         (i32.const 30736)
+         (i64.add
+          (i64.load
+           (i32.const 30736)
+          )
+          (i64.add
+           (local.get $4)
+           (i64.const 3)
+          )
+         )
+        )
+        (local.set $4
+         (i64.const -4)
+        )
+        (local.set $53
+         (call $execOp)
+        )
+        (block
+         (local.set $36
+          (i64.sub
+           (i64.load
+            (i32.const 4440)
+           )
+           (i64.load
+            (i32.const 30736)
+           )
+          )
+         )
+         (local.set $40
+          (i64.or
+           (i64.or
+            (i64.shl
+             (i64.and
+              (i64.shr_u
+               (i64.load
+                (i32.const 14336)
+               )
+               (i64.const 19)
+              )
+              (i64.const 1)
+             )
+             (i64.const 3)
+            )
+            (i64.shl
+             (i64.and
+              (i64.shr_u
+               (i64.load
+                (i32.const 14336)
+               )
+               (i64.const 18)
+              )
+              (i64.const 1)
+             )
+             (i64.const 2)
+            )
+           )
+           (i64.or
+            (i64.shl
+             (i64.extend_i32_u
+              (i64.eqz
+               (i64.load
+                (i32.const 4368)
+               )
+              )
+             )
+             (i64.const 1)
+            )
+            (i64.const 1)
+           )
+          )
+         )
+        )
+        (if
+         (i32.or
+          (local.get $53)
+          (i64.ne
+           (i64.load
+            (i32.const 4360)
+           )
+           (i64.const 2147483664)
+          )
+         )
+         (then
+          (local.set $4
+           (i64.const 0)
+          )
+          (block
+           (local.set $3
+            (i64.load
+             (i32.const 4360)
+            )
+           )
+           (local.set $2
+            (select
+             (local.get $53)
+             (i32.const -1)
+             (local.get $53)
+            )
+           )
+           (br $exit)
+          )
+         )
+        )
+       )
+      )
+      (local.set $4
+       (i64.add
+        (local.get $4)
+        (i64.const 5)
+       )
+      )
+      (local.set $54
+       (i64.and
+        (i64.add
+         (local.get $5)
+         (i64.const 0)
+        )
+        (i64.const -2)
+       )
+      )
+     )
+     (block
+      (local.set $3
+       (local.get $54)
+      )
+      (local.set $2
+       (i32.const -1)
+      )
+      (br $exit)
+     )
+    )
+   )
+  )
+  (i64.store
+   (i32.const 4176)
+   (local.get $14)
+  )
+  (i64.store
+   (i32.const 4192)
+   (local.get $16)
+  )
+  (i64.store
+   (i32.const 4360)
+   (local.get $3)
+  )
+  (i64.store
+   (i32.const 30736)
+   (i64.add
+    (i64.load
+     (i32.const 30736)
+    )
+    (local.get $4)
+   )
+  )
+  (if
+   (i32.eq
+    (local.get $2)
+    (i32.const -1)
+   )
+   (then
+    (local.set $55
+     (i32.add
+      (i32.shl
+       (i32.and
+        (i32.wrap_i64
+         (i64.shr_u
+          (local.get $3)
+          (i64.const 1)
+         )
+        )
+        (i32.const 65535)
+       )
+       (i32.const 4)
+      )
+      (i32.const 6291456)
+     )
+    )
+    (if
+     (i32.and
+      (i64.eq
+       (i64.load
+        (local.get $55)
+       )
+       (i64.xor
+        (local.get $3)
+        (i64.load
+         (i32.const 4480)
+        )
+       )
+      )
+      (i64.lt_u
+       (i64.load
+        (i32.const 30736)
+       )
+       (i64.load
+        (i32.const 4440)
+       )
+      )
+     )
+     (then
+      (i64.store
+       (i32.const 4464)
+       (i64.add
+        (i64.load
+         (i32.const 4464)
+        )
+        (i64.const 1)
+       )
+      )
+      (return_call_indirect (type $0)
+       (i32.load offset=12
+        (local.get $55)
+       )
+       (i32.load offset=8
+        (local.get $55)
+       )
+      )
+     )
+    )
+   )
+  )
+  (i64.store
+   (i32.const 4472)
+   (i64.add
+    (i64.load
+     (i32.const 4472)
+    )
+    (i64.const 1)
+   )
+  )
+  (return
+   (local.get $2)
+  )
+ )
+)
