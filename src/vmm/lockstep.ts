@@ -147,7 +147,7 @@ export class Lockstep {
     this.interpWords = fieldWords(interp);
     jit.syncTime = () => {
       // Update here (as the machine would) so the recorded state is the one its core runs from.
-      jit.board.clint.update();
+      jit.updateTimers();
       this.marks.push({ instret: jit.instret, pc: jit.pc, state: capture(jit, this.jitWords) });
       return false;
     };

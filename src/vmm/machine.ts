@@ -458,6 +458,12 @@ export class Machine {
     }
   }
 
+  /** Brings timer interrupts up to date with time: MTIP (CLINT mtimecmp) and, with Sstc, STIP. */
+  updateTimers(): void {
+    this.board.clint.update();
+    this.core.fn.updateStip();
+  }
+
   /** Lockstep: one iteration of the core (an instruction retired, or a trap taken) and its exit. */
   step(): RunResult | undefined {
     const result = this.runSlice({ trace: () => {} }, performance.now()); // tracing runs one at a time
@@ -481,10 +487,7 @@ export class Machine {
    */
   private runSlice(options: RunOptions, start: number): RunResult | number | undefined {
     if (this.halted) return this.finish(start, 'exit', this.halted.code);
-    if (this.syncTime?.() ?? true) {
-      this.board.clint.update();
-      this.core.fn.updateStip();
-    }
+    if (this.syncTime?.() ?? true) this.updateTimers();
     let budget = SLICE_INSNS;
     if (options.maxInsns !== undefined) {
       const left = options.maxInsns - this.instret;
