@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { createMachine, WasmvisorError, type EngineName, type RunResult } from './index.ts';
 
 const USAGE =
-  'usage: wasmvisor run <guest.elf> [--engine interp|jit|lockstep] [--jit-threshold N] [--lockstep-step N] [--memory 128M] [--max-insns N] [--sbi builtin|none] [--bootargs TEXT] [--deterministic] [--stats] [--trace]';
+  'usage: wasmvisor run <guest.elf> [--engine interp|jit|lockstep] [--jit-threshold N] [--lockstep-step N] [--memory 128M] [--max-insns N] [--sbi builtin|none] [--bios FIRMWARE.elf] [--bootargs TEXT] [--deterministic] [--stats] [--trace]';
 
 /** Parses sizes such as 128M, 1G, 65536 or 64K into bytes. */
 export function parseSize(text: string): number {
@@ -34,6 +34,7 @@ async function runCommand(argv: string[]): Promise<number> {
         'lockstep-step': { type: 'string' },
         sbi: { type: 'string', default: 'none' },
         bootargs: { type: 'string' },
+        bios: { type: 'string' },
         deterministic: { type: 'boolean', default: false },
         stats: { type: 'boolean', default: false },
         trace: { type: 'boolean', default: false },
@@ -53,8 +54,14 @@ async function runCommand(argv: string[]): Promise<number> {
   if (sbi !== 'none' && sbi !== 'builtin') {
     throw new WasmvisorError(`unknown --sbi '${sbi}' (expected builtin or none)`, 2);
   }
-  if (values.bootargs !== undefined && sbi !== 'builtin') {
-    throw new WasmvisorError('--bootargs needs --sbi builtin (they travel in its device tree)', 2);
+  if (values.bios !== undefined && sbi === 'builtin') {
+    throw new WasmvisorError(
+      '--bios runs M-mode firmware, which answers SBI calls itself: drop --sbi builtin',
+      2,
+    );
+  }
+  if (values.bootargs !== undefined && sbi !== 'builtin' && values.bios === undefined) {
+    throw new WasmvisorError('--bootargs needs --sbi builtin or --bios (they travel in the device tree)', 2);
   }
   const maxInsns =
     values['max-insns'] !== undefined ? parseCount(values['max-insns'], '--max-insns') : undefined;
@@ -68,14 +75,17 @@ async function runCommand(argv: string[]): Promise<number> {
       ? Number(parseCount(values['lockstep-step'], '--lockstep-step'))
       : undefined;
 
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(file);
-  } catch (e) {
-    throw new WasmvisorError(
-      `${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-    );
-  }
+  const read = async (path: string): Promise<Uint8Array> => {
+    try {
+      return await readFile(path);
+    } catch (e) {
+      throw new WasmvisorError(
+        `${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      );
+    }
+  };
+  const bytes = await read(file);
+  const firmware = values.bios !== undefined ? await read(values.bios) : undefined;
 
   const machine = await createMachine({
     engine: engine as EngineName,
@@ -86,6 +96,7 @@ async function runCommand(argv: string[]): Promise<number> {
     bootargs: values.bootargs,
     deterministic: values.deterministic || undefined, // lockstep always is
   });
+  if (firmware) machine.loadFirmware(firmware, values.bios);
   machine.loadElf(bytes, file);
   machine.onOutput((chunk) => process.stdout.write(chunk));
   const onInput = (data: Buffer) => machine.pushInput(new Uint8Array(data));

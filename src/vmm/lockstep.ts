@@ -202,6 +202,12 @@ export class Lockstep {
     this.agreed = { instret: this.jit.instret, pc: this.jit.pc };
     return image;
   }
+  loadFirmware(bytes: Uint8Array, fileName = 'firmware'): ElfImage {
+    this.interp.loadFirmware(bytes, fileName);
+    const image = this.jit.loadFirmware(bytes, fileName);
+    this.agreed = { instret: this.jit.instret, pc: this.jit.pc };
+    return image;
+  }
   symbol(name: string): bigint | undefined {
     return this.jit.symbol(name);
   }

@@ -45,7 +45,7 @@ export interface MachineOptions {
    * S-mode ECALLs are SBI calls. Default `none`: the guest starts in M-mode.
    */
   sbi?: SbiMode;
-  /** With `sbi: 'builtin'`: the kernel command line (/chosen/bootargs in the device tree). */
+  /** The kernel command line (/chosen/bootargs of the device tree written for `sbi: 'builtin'` or firmware). */
   bootargs?: string;
 }
 
@@ -117,6 +117,8 @@ export class Machine {
   /** Host time the guest must not see: the supervisor translating code (like steal time). */
   private stolenMs = 0;
   private image: ElfImage | undefined;
+  /** Firmware loaded by loadFirmware (it, not the kernel, starts). */
+  private firmware: ElfImage | undefined;
   /** The translator, once its module (and binaryen, 0.4 s to import) has loaded. */
   private translator: Translator | undefined;
   private translatorLoading: Promise<void> | undefined;
@@ -168,9 +170,6 @@ export class Machine {
     }
     if (opts.sbi !== 'none' && opts.sbi !== 'builtin') {
       throw new WasmvisorError(`unknown sbi '${opts.sbi}' (expected none or builtin)`);
-    }
-    if (opts.bootargs && opts.sbi !== 'builtin') {
-      throw new WasmvisorError('bootargs need sbi builtin (they travel in its device tree)');
     }
     if (!Number.isInteger(opts.jitThreshold) || opts.jitThreshold < 0 || opts.jitThreshold > 0xffff_ffff) {
       throw new WasmvisorError(`jit threshold ${opts.jitThreshold} is out of range (0 to 2^32-1)`);
@@ -260,26 +259,45 @@ export class Machine {
 
   /** Loads an ELF into RAM and points the hart at its entry. Throws WasmvisorError on bad input. */
   loadElf(bytes: Uint8Array, fileName = 'guest'): ElfImage {
-    const image = parseElf(bytes, fileName);
-    const base = this.core.layout.ramBase;
-    loadSegmentsCheck(image, base, this.ramSize, fileName);
-    for (const seg of image.segments) {
-      const off = this.core.layout.ram + Number(seg.paddr - base);
-      this.core.u8.fill(0, off, off + Number(seg.memsz));
-      this.core.u8.set(seg.data, off);
-    }
-    this.core.pc = image.entry;
+    const image = this.loadSegments(bytes, fileName);
+    // With firmware loaded, it starts first and jumps to the kernel itself.
+    if (!this.firmware) this.core.pc = image.entry;
     this.image = image;
     this.translator?.flush();
     // HTIF: a store to tohost leaves the core, so the host sees it at once.
     this.board.htif.setSymbols(image.symbols);
     this.tohost = image.symbols.get('tohost');
     if (this.tohost !== undefined && this.inRam(this.tohost, 8)) {
-      this.core.u8[this.core.layout.pageFlags + Number((this.tohost - base) >> 12n)] |= PAGE_WATCH;
+      this.core.u8[this.core.layout.pageFlags + Number((this.tohost - this.core.layout.ramBase) >> 12n)] |=
+        PAGE_WATCH;
     } else {
       this.tohost = undefined;
     }
-    if (this.sbi) {
+    if (this.sbi) this.bootSupervisor(image.entry);
+    return image;
+  }
+
+  /**
+   * Full virtualization as QEMU's `-bios firmware.elf -kernel kernel.elf` does it: the M-mode
+   * firmware (e.g. OpenSBI's fw_jump) starts at its entry with a0 = hart id and a1 = the board's
+   * device tree; a kernel loaded next (loadElf) waits where the firmware jumps.
+   */
+  loadFirmware(bytes: Uint8Array, fileName = 'firmware'): ElfImage {
+    if (this.sbi) throw new WasmvisorError('firmware runs in M-mode: it cannot be combined with sbi builtin');
+    const image = this.loadSegments(bytes, fileName);
+    this.firmware = image;
+    this.core.pc = image.entry;
+    this.core.setReg(10, 0n);
+    this.core.setReg(11, this.writeDeviceTree());
+    return image;
+  }
+
+  /** Copies an ELF's segments into RAM; with a device tree to come, they must leave its place free. */
+  private loadSegments(bytes: Uint8Array, fileName: string): ElfImage {
+    const image = parseElf(bytes, fileName);
+    const base = this.core.layout.ramBase;
+    loadSegmentsCheck(image, base, this.ramSize, fileName);
+    if (this.sbi || this.firmware) {
       const dtb = this.dtbAddress();
       const clash = image.segments.find((seg) => seg.memsz > 0n && seg.paddr + seg.memsz > dtb);
       if (clash) {
@@ -287,9 +305,30 @@ export class Machine {
           `${fileName}: a segment at 0x${clash.paddr.toString(16)} reaches the device tree at 0x${dtb.toString(16)} (the last ${DTB_RESERVED_BYTES >> 10} KiB of RAM); give the guest more memory`,
         );
       }
-      this.bootSupervisor(image.entry);
+    }
+    for (const seg of image.segments) {
+      const off = this.core.layout.ram + Number(seg.paddr - base);
+      this.core.u8.fill(0, off, off + Number(seg.memsz));
+      this.core.u8.set(seg.data, off);
     }
     return image;
+  }
+
+  /** Writes the board's device tree at dtbAddress() and returns that address. */
+  private writeDeviceTree(): bigint {
+    const dtb = this.dtbAddress();
+    const blob = boardDeviceTree({
+      ramBase: this.core.layout.ramBase,
+      ramSize: BigInt(this.ramSize),
+      bootargs: this.bootargs || undefined,
+    });
+    if (blob.length > DTB_RESERVED_BYTES) {
+      throw new WasmvisorError(
+        `the device tree (${blob.length} bytes) does not fit in ${DTB_RESERVED_BYTES} bytes: bootargs too long?`,
+      );
+    }
+    this.writeMemory(dtb, blob);
+    return dtb;
   }
 
   /** With sbi builtin: where the device tree goes, the last DTB_RESERVED_BYTES of RAM. */
@@ -306,18 +345,7 @@ export class Machine {
   bootSupervisor(entry: bigint): bigint {
     if (!this.sbi) throw new WasmvisorError('bootSupervisor needs sbi builtin');
     const { core } = this;
-    const dtb = this.dtbAddress();
-    const blob = boardDeviceTree({
-      ramBase: core.layout.ramBase,
-      ramSize: BigInt(this.ramSize),
-      bootargs: this.bootargs || undefined,
-    });
-    if (blob.length > DTB_RESERVED_BYTES) {
-      throw new WasmvisorError(
-        `the device tree (${blob.length} bytes) does not fit in ${DTB_RESERVED_BYTES} bytes: bootargs too long?`,
-      );
-    }
-    this.writeMemory(dtb, blob);
+    const dtb = this.writeDeviceTree();
     // The M-mode state OpenSBI leaves a kernel: traps S-mode can handle go to stvec (all but
     // ECALLs from S and M), S-level interrupts are S-mode's, counters are readable, Sstc is on.
     core.fn.writeCsr(CSR_MEDELEG, MEDELEG_TO_S);
