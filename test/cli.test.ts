@@ -113,4 +113,13 @@ describe('wasmvisor run', () => {
     expect(stats(b.stderr).instret).toBe(stats(a.stderr).instret);
     expect(stats(b.stderr).exits).toEqual(stats(a.stderr).exits);
   });
+
+  test('--bios with --sbi builtin is refused, and a missing firmware file is named', () => {
+    const both = cli('run', guest('hello'), '--bios', guest('hello'), '--sbi', 'builtin');
+    expect(both.code).toBe(2);
+    expectOneLineError(both.stderr, /--bios/);
+    const missing = cli('run', guest('hello'), '--bios', join(tmp, 'no-such-firmware.elf'));
+    expect(missing.code).toBe(1);
+    expectOneLineError(missing.stderr, /no-such-firmware\.elf/);
+  });
 });
