@@ -3,6 +3,9 @@
 #   test/guests/<name>.elf              self-checking test guests (sources beside them)
 #   test/guests/expected/<name>.out     their console output on qemu-system-riscv64 (the reference)
 #   test/guests/expected/<name>.code    their exit code there
+#   test/guests/smode/<name>.elf        S-mode / paging / SBI guests (sources beside them), with
+#   test/guests/smode/expected/         their references; see "S-mode guests" below. Not picked
+#                                       up by test/guests.test.ts (that reads test/guests/*.elf).
 #   bench/guests/<name>.elf             benchmark workloads
 #   bench/guests/expected.json          each workload's output at scale 1 and 3, from a *native*
 #                                       host build of the same C source (gcc -DNATIVE)
@@ -10,6 +13,8 @@
 #
 # Needs riscv64-unknown-elf-gcc (set CROSS=<prefix> for another toolchain), host gcc and node.
 # qemu-system-riscv64 is optional: without it the QEMU reference outputs are left as they are.
+# The SBI variant of skernel runs under OpenSBI's fw_jump (Debian package opensbi); set
+# OPENSBI=<fw_jump.bin> for another copy. Without it, that one reference is left as it is.
 # Options (environment): SKIP_QEMU=1 (do not run QEMU), SKIP_BENCH_QEMU=1 (do not cross-check the
 # bench workloads on QEMU), QEMU_TIMEOUT=<seconds per test guest run, default 10>.
 set -euo pipefail
@@ -21,8 +26,10 @@ NM="${CROSS}nm"
 HOSTCC=${HOSTCC:-gcc}
 QEMU=${QEMU:-qemu-system-riscv64}
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-10}
+OPENSBI=${OPENSBI:-/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin}
 
 TG="$ROOT/test/guests"
+SG="$TG/smode"
 COMMON="$TG/common"
 BG="$ROOT/bench/guests"
 
@@ -77,6 +84,31 @@ for src in "${test_srcs[@]}"; do
   names+=("$n")
 done
 mapfile -t names < <(printf '%s\n' "${names[@]}" | sort)
+
+# ---------------------------------------------------------------- S-mode guests (test/guests/smode)
+# skernel.elf      S-mode test kernel (skernel.c, sentry.S, user.S; skernel.ld, linked at
+#                  0x8020_0000) with the M-mode entry mentry.S at 0x8000_0000 that delegates to it;
+#                  UART console and test finisher. Runs like every other guest (-bios none /
+#                  wasmvisor's default --sbi none).
+# skernel-sbi.elf  the same kernel built with -DSKERNEL_SBI: no M-mode code, console and shutdown
+#                  through SBI. Runs under firmware: QEMU with OpenSBI fw_jump, wasmvisor with
+#                  --sbi builtin.
+# sfaults.elf      bare-metal M-mode guest (common/crt0.S, lib.c, virt.ld) testing delegation,
+#                  faults, Sv39 permissions and interrupt priority case by case.
+SFLAGS=()
+for f in "${CFLAGS[@]}"; do
+  [[ $f == -T* ]] || SFLAGS+=("$f")
+done
+SFLAGS+=(-T"$SG/skernel.ld" -Wl,--no-warn-rwx-segments)
+echo "building S-mode guests"
+"$CC" "${SFLAGS[@]}" -Wl,-e,_mstart -o "$SG/skernel.elf" \
+  "$SG/mentry.S" "$SG/sentry.S" "$SG/user.S" "$SG/skernel.c" "${LIBS[@]}"
+echo "  CC  test/guests/smode/skernel.elf"
+"$CC" "${SFLAGS[@]}" -DSKERNEL_SBI -o "$SG/skernel-sbi.elf" \
+  "$SG/sentry.S" "$SG/user.S" "$SG/skernel.c" "${LIBS[@]}"
+echo "  CC  test/guests/smode/skernel-sbi.elf"
+"$CC" "${CFLAGS[@]}" -o "$SG/sfaults.elf" "$COMMON/crt0.S" "$COMMON/lib.c" "$SG/sfaults.c" "${LIBS[@]}"
+echo "  CC  test/guests/smode/sfaults.elf"
 
 # ---------------------------------------------------------------- bench guests
 echo "building bench workloads"
@@ -140,6 +172,34 @@ for n in "${names[@]}"; do
   echo "$rc" >"$TG/expected/$n.code"
   printf '  %-16s exit %s\n' "$n" "$rc"
 done
+# S-mode guests. skernel and sfaults: -bios none, like the guests above. skernel-sbi: under
+# OpenSBI fw_jump (it enters the kernel at 0x8020_0000 in S-mode). Its reference is the kernel's
+# output only: everything OpenSBI prints before the kernel's first line ("skernel: ...") is cut,
+# and the carriage returns OpenSBI's console puts before every newline are removed, so the file
+# is byte for byte the UART variant's (checked below).
+mkdir -p "$SG/expected"
+for n in skernel sfaults; do
+  rc=$(run_qemu virt "$SG/$n.elf" "$SG/expected/$n.out")
+  [ "$rc" = 124 ] && { echo "  smode/$n: TIMEOUT after ${QEMU_TIMEOUT}s on QEMU" >&2; status=1; }
+  echo "$rc" >"$SG/expected/$n.code"
+  printf '  %-18s exit %s\n' "smode/$n" "$rc"
+done
+if [ -f "$OPENSBI" ]; then
+  rc=0
+  timeout "$QEMU_TIMEOUT" "$QEMU" -M virt -bios "$OPENSBI" -nographic -kernel "$SG/skernel-sbi.elf" \
+    </dev/null >"$TMP/skernel-sbi.raw" 2>"$TMP/qemu.err" || rc=$?
+  [ "$rc" = 124 ] && { echo "  smode/skernel-sbi: TIMEOUT after ${QEMU_TIMEOUT}s on QEMU" >&2; status=1; }
+  tr -d '\r' <"$TMP/skernel-sbi.raw" | sed -n '/^skernel: /,$p' >"$SG/expected/skernel-sbi.out"
+  echo "$rc" >"$SG/expected/skernel-sbi.code"
+  printf '  %-18s exit %s (OpenSBI banner cut)\n' "smode/skernel-sbi" "$rc"
+  if ! cmp -s "$SG/expected/skernel.out" "$SG/expected/skernel-sbi.out"; then
+    echo "  smode/skernel-sbi: output differs from smode/skernel's:" >&2
+    diff "$SG/expected/skernel.out" "$SG/expected/skernel-sbi.out" >&2 || true
+    status=1
+  fi
+else
+  echo "  OpenSBI ($OPENSBI) not found: smode/expected/skernel-sbi.* left unchanged (apt-get install opensbi)" >&2
+fi
 # drop references of guests that no longer exist
 for f in "$TG"/expected/*.out; do
   n=$(basename "${f%.out}")

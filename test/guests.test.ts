@@ -1,7 +1,9 @@
 // The test guests (test/guests/*.elf, sources beside them) on every engine. Each guest checks
 // itself and exits through the finisher or HTIF; its console output and exit code must equal what
 // qemu-system-riscv64 produced for the same ELF (test/guests/expected/, written by
-// scripts/build-guests.sh).
+// scripts/build-guests.sh). The S-mode guests (test/guests/smode/: a kernel with Sv39, U-mode,
+// page faults and Sstc timer interrupts; every fault and delegation path) run the same way, the
+// SBI variant of the kernel both with the supervisor's SBI and under Debian's OpenSBI firmware.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { ENGINES, runGuest } from './helpers/engines.ts';
@@ -24,5 +26,33 @@ describe.each(ENGINES)('test guests on $name', (config) => {
     expect(output).toBe(readFileSync(expectedOut, 'latin1'));
     expect(result.exitReason).toBe('exit');
     expect(result.exitCode).toBe(Number(readFileSync(expectedCode, 'utf8').trim()));
+  });
+});
+
+const smode = new URL('./guests/smode/', import.meta.url);
+const OPENSBI = '/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf';
+
+describe.each(ENGINES)('S-mode guests on $name', (config) => {
+  const check = (name: string, output: string, result: { exitReason: string; exitCode: number }) => {
+    expect(output).toBe(readFileSync(new URL(`expected/${name}.out`, smode), 'latin1'));
+    expect(result.exitReason).toBe('exit');
+    expect(result.exitCode).toBe(
+      Number(readFileSync(new URL(`expected/${name}.code`, smode), 'utf8').trim()),
+    );
+  };
+  test.each(['skernel', 'sfaults'])('%s', async (name) => {
+    const { output, result } = await runGuest(new URL(`${name}.elf`, smode), config);
+    check(name, output, result);
+  });
+  test('skernel-sbi with --sbi builtin', async () => {
+    const { output, result } = await runGuest(new URL('skernel-sbi.elf', smode), config, { sbi: 'builtin' });
+    check('skernel-sbi', output, result);
+  });
+  // The reference was cut to the kernel's own lines; OpenSBI's banner comes first here too.
+  test.skipIf(!existsSync(OPENSBI))('skernel-sbi under OpenSBI fw_jump (--bios)', async () => {
+    const firmware = readFileSync(OPENSBI);
+    const { output, result } = await runGuest(new URL('skernel-sbi.elf', smode), config, { firmware });
+    expect(output).toMatch(/^\r?\nOpenSBI v/);
+    check('skernel-sbi', output.slice(output.indexOf('skernel: ')).replaceAll('\r', ''), result);
   });
 });

@@ -34,13 +34,18 @@ export async function runGuest(
   opts: {
     maxInsns?: bigint;
     memory?: number;
+    /** Answer the kernel's SBI calls in the supervisor (`--sbi builtin`). */
+    sbi?: 'builtin';
+    /** M-mode firmware to start first (`--bios`), e.g. OpenSBI's fw_jump. */
+    firmware?: Uint8Array;
     before?: (vm: Awaited<ReturnType<typeof createMachine>>) => void;
   } = {},
 ): Promise<GuestRun> {
   const bytes = await readFile(path);
   const { engine, jitThreshold, deterministic } = config;
-  const vm = await createMachine({ engine, jitThreshold, deterministic, memory: opts.memory });
+  const vm = await createMachine({ engine, jitThreshold, deterministic, memory: opts.memory, sbi: opts.sbi });
   await vm.jitReady(); // tests want translation from the first hot block, not after binaryen loads
+  if (opts.firmware) vm.loadFirmware(opts.firmware, 'firmware');
   vm.loadElf(bytes, String(path));
   opts.before?.(vm);
   const chunks: Uint8Array[] = [];
