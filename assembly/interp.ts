@@ -680,26 +680,14 @@ export function execOp(): i32 {
         continue;
       }
       case Op.EBREAK: pc = trapEnter(pc, CAUSE_BREAKPOINT, pc); traps++; continue;
-      case Op.MRET: {
-        if (priv() != PRIV_M) { pc = trapEnter(pc, CAUSE_ILLEGAL, <u64>(len == 2 ? raw & 0xffff : raw)); traps++; continue; }
-        next = trapReturn();
-        irq = pendingInterrupt();
-        if (irq >= 0) {
-          steps++;
-          pc = trapEnter(next, INTERRUPT | <u64>irq, 0);
-          traps++;
-          continue;
-        }
-        break;
-      }
-      case Op.SRET: {
+      case Op.MRET: case Op.SRET: {
+        // MRET from M only; SRET from M, or from S unless mstatus.TSR traps it.
         const p = priv();
-        if (p == PRIV_U || (p == PRIV_S && (csr(MSTATUS) & MSTATUS_TSR) != 0)) {
-          pc = trapEnter(pc, CAUSE_ILLEGAL, <u64>raw);
-          traps++;
-          continue;
-        }
-        next = supervisorReturn();
+        const allowed = op == Op.MRET
+          ? p == PRIV_M
+          : p == PRIV_M || (p == PRIV_S && (csr(MSTATUS) & MSTATUS_TSR) == 0);
+        if (!allowed) { pc = trapEnter(pc, CAUSE_ILLEGAL, <u64>(len == 2 ? raw & 0xffff : raw)); traps++; continue; }
+        next = op == Op.MRET ? trapReturn() : supervisorReturn();
         irq = pendingInterrupt();
         if (irq >= 0) {
           steps++;
