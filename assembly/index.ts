@@ -54,6 +54,7 @@ export const layoutStatJcMisses: usize = L.STAT_JC_MISSES;
 export const layoutStatChained: usize = L.STAT_CHAINED;
 export const layoutStatReturned: usize = L.STAT_RETURNED;
 export const layoutJcContext: usize = L.JC_CONTEXT;
+export const layoutTlbFetch: usize = L.TLB_FETCH;
 export const layoutTlbLoad: usize = L.TLB_LOAD;
 export const layoutTlbStore: usize = L.TLB_STORE;
 export const layoutTlbEntries: u32 = L.TLB_ENTRIES;

@@ -42,7 +42,10 @@ export const STAT_RETURNED: usize = STATE + 0x178; // region exits back to the i
 // pc ^ JC_CONTEXT, so translations made at another privilege or before the last satp write or
 // SFENCE.VMA (JC_GENERATION) are never found. Bits 58-59: privilege + 1; bits 40-57: generation.
 export const JC_CONTEXT: usize = STATE + 0x180;
-export const JC_GENERATION: usize = STATE + 0x188; // u64: bumped by satp writes and SFENCE.VMA
+export const JC_GENERATION: usize = STATE + 0x188; // u64: this hart's; new at satp writes and SFENCE.VMA
+// u64: the next generation to hand out, shared by all harts, so no two harts ever use the same one
+// (harts time-share this state; the supervisor swaps the per-hart part, src/vmm/harts.ts).
+export const JC_GENERATION_NEXT: usize = STATE + 0x190;
 
 export const MMIO_STORE: u8 = 1;
 export const MMIO_SIGNED: u8 = 2;

@@ -1,6 +1,6 @@
 // The software TLBs' storage (layout.ts: TLB_*). Kept apart from mmu.ts so that csr.ts can flush
 // them when satp or mstatus change without importing the page walker.
-import { JC_GENERATION, JUMP_CACHE, JUMP_ENTRIES, TLB_ENTRIES, TLB_FETCH } from './layout';
+import { JC_GENERATION, JC_GENERATION_NEXT, JUMP_CACHE, JUMP_ENTRIES, TLB_ENTRIES, TLB_FETCH } from './layout';
 
 // Set whenever privilege or translation may have changed (traps, xRET, satp, mstatus, SFENCE.VMA):
 // the interpreter loop then re-checks which mode it runs in and forgets its fetch page.
@@ -17,7 +17,8 @@ export function clearModeChanged(): void {
 // under paging by moving to the next jump-cache generation (see layout.ts: JC_CONTEXT).
 export function flushTlb(): void {
   memory.fill(TLB_FETCH, 0, 3 * (<usize>TLB_ENTRIES << 4));
-  const gen = (load<u64>(JC_GENERATION) + 1) & ((<u64>1 << 18) - 1);
+  const gen = load<u64>(JC_GENERATION_NEXT) & ((<u64>1 << 18) - 1);
+  store<u64>(JC_GENERATION_NEXT, gen + 1);
   store<u64>(JC_GENERATION, gen);
   // After 2^18 generations the tags repeat: forget every jump-cache entry then (paged or not).
   if (gen == 0) {

@@ -9,6 +9,9 @@
 #   bench/guests/<name>.elf             benchmark workloads
 #   bench/guests/expected.json          each workload's output at scale 1 and 3, from a *native*
 #                                       host build of the same C source (gcc -DNATIVE)
+#   bench/guests/paged-<name>.elf       workload <name> as a U-mode program under Sv39 (sources in
+#                                       bench/guests/paged/); its expected.json entry is a copy of
+#                                       <name>'s
 # The ELFs and reference files are committed, so nothing here is needed to run the tests.
 #
 # Needs riscv64-unknown-elf-gcc (set CROSS=<prefix> for another toolchain), host gcc and node.
@@ -110,6 +113,16 @@ echo "  CC  test/guests/smode/skernel-sbi.elf"
 "$CC" "${CFLAGS[@]}" -o "$SG/sfaults.elf" "$COMMON/crt0.S" "$COMMON/lib.c" "$SG/sfaults.c" "${LIBS[@]}"
 echo "  CC  test/guests/smode/sfaults.elf"
 
+# ---------------------------------------------------------------- SMP guests (test/guests/smp)
+# smp<N>.elf: N harts (run with --smp N / qemu -smp N); assembly, the shared virt.ld.
+echo "building SMP guests"
+for src in "$TG"/smp/smp*.S; do
+  n=$(basename "${src%.S}")
+  "$CC" -march=rv64imac_zicsr -mabi=lp64 -nostdlib -nostartfiles -static -T"$COMMON/virt.ld" \
+    -o "$TG/smp/$n.elf" "$src"
+  echo "  CC  test/guests/smp/$n.elf"
+done
+
 # ---------------------------------------------------------------- bench guests
 echo "building bench workloads"
 bench_srcs=("$BG"/*.c)
@@ -123,6 +136,34 @@ for src in "${bench_srcs[@]}"; do
   benches+=("$n")
 done
 
+# ---------------------------------------------------------------- paged bench workloads
+# paged-<name>.elf: the workload <name>.c, unchanged, run as a U-mode program under Sv39 paging
+# (bench/guests/paged/: kernel.c, ucrt0.S, ulib.c, paged.ld, with test/guests/smode's mentry.S
+# and sentry.S), so the bench measures the MMU path beside the bare-metal <name>.elf. It prints
+# what <name>.elf prints (expected.json: a copy of <name>'s native output) and honours bench_scale.
+# The kernel's objects are named kern_*.o: paged.ld places them by that name.
+PAGED=(qsort)
+PG="$BG/paged"
+PFLAGS=()
+for f in "${CFLAGS[@]}"; do
+  [[ $f == -T* ]] || PFLAGS+=("$f")
+done
+echo "building paged bench workloads"
+for n in "${PAGED[@]}"; do
+  o="$TMP/paged-$n"
+  mkdir -p "$o"
+  "$CC" "${PFLAGS[@]}" -mno-relax -c -o "$o/kern_mentry.o" "$SG/mentry.S"
+  "$CC" "${PFLAGS[@]}" -mno-relax -c -o "$o/kern_sentry.o" "$SG/sentry.S"
+  "$CC" "${PFLAGS[@]}" -mno-relax -c -o "$o/kern_kernel.o" "$PG/kernel.c"
+  "$CC" "${PFLAGS[@]}" -c -o "$o/user_crt0.o" "$PG/ucrt0.S"
+  "$CC" "${PFLAGS[@]}" -c -o "$o/user_lib.o" "$PG/ulib.c"
+  "$CC" "${PFLAGS[@]}" -I"$BG" -c -o "$o/user_main.o" "$BG/$n.c"
+  "$CC" "${PFLAGS[@]}" -T"$PG/paged.ld" -o "$BG/paged-$n.elf" "$o"/kern_{mentry,sentry,kernel}.o \
+    "$o"/user_{crt0,lib,main}.o "${LIBS[@]}"
+  "$NM" "$BG/paged-$n.elf" | grep -q ' [DdGg] bench_scale$' || die "paged-$n.elf has no bench_scale symbol in .data"
+  echo "  CC  bench/guests/paged-$n.elf"
+done
+
 # ---------------------------------------------------------------- native bench references
 echo "native bench references (host $HOSTCC -O2 -DNATIVE)"
 mkdir -p "$TMP/native"
@@ -132,13 +173,17 @@ for n in "${benches[@]}"; do
     "$TMP/native/$n" "$s" >"$TMP/native/$n.$s.out" || die "native $n (scale $s) exited with status $?"
   done
 done
-node - "$TMP/native" "$BG/expected.json" "${benches[@]}" <<'EOF'
+# paged-<name> gets an entry of its own, a copy of <name>'s (it prints the same text).
+PAGED_LIST="${PAGED[*]}" node - "$TMP/native" "$BG/expected.json" "${benches[@]}" <<'EOF'
 const fs = require('node:fs');
 const [dir, outFile, ...names] = process.argv.slice(2);
+const paged = (process.env.PAGED_LIST ?? '').split(' ').filter(Boolean);
+const refs = names.map((n) => [n, n]).concat(paged.map((n) => [`paged-${n}`, n]));
+refs.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 const result = {};
-for (const n of names.sort()) {
+for (const [n, ref] of refs) {
   result[n] = {};
-  for (const s of ['1', '3']) result[n][s] = fs.readFileSync(`${dir}/${n}.${s}.out`, 'latin1');
+  for (const s of ['1', '3']) result[n][s] = fs.readFileSync(`${dir}/${ref}.${s}.out`, 'latin1');
 }
 fs.writeFileSync(outFile, JSON.stringify(result, null, 2) + '\n');
 EOF
@@ -200,6 +245,15 @@ if [ -f "$OPENSBI" ]; then
 else
   echo "  OpenSBI ($OPENSBI) not found: smode/expected/skernel-sbi.* left unchanged (apt-get install opensbi)" >&2
 fi
+# SMP guests: the hart count is the number in the name (smp2 -> -smp 2).
+mkdir -p "$TG/smp/expected"
+for elf in "$TG"/smp/smp*.elf; do
+  n=$(basename "${elf%.elf}")
+  rc=$(run_qemu virt "$elf" "$TG/smp/expected/$n.out" -smp "${n#smp}")
+  [ "$rc" = 124 ] && { echo "  smp/$n: TIMEOUT after ${QEMU_TIMEOUT}s on QEMU" >&2; status=1; }
+  echo "$rc" >"$TG/smp/expected/$n.code"
+  printf '  %-18s exit %s\n' "smp/$n" "$rc"
+done
 # drop references of guests that no longer exist
 for f in "$TG"/expected/*.out; do
   n=$(basename "${f%.out}")
@@ -236,7 +290,8 @@ EOF
 
 if [ "${SKIP_BENCH_QEMU:-0}" != 1 ]; then
   echo "cross-checking bench workloads on QEMU against the native outputs"
-  for n in "${benches[@]}"; do
+  for n in "${benches[@]}" "${PAGED[@]/#/paged-}"; do
+    ref=${n#paged-} # a paged workload prints what its bare-metal twin prints
     addr=$("$NM" "$BG/$n.elf" | awk '$3 == "bench_scale" { print "0x" $1 }')
     for s in 1 3; do
       elf="$BG/$n.elf"
@@ -245,9 +300,9 @@ if [ "${SKIP_BENCH_QEMU:-0}" != 1 ]; then
         patch_scale "$BG/$n.elf" "$addr" "$s" "$elf"
       fi
       rc=$(QEMU_TIMEOUT=120 run_qemu virt "$elf" "$TMP/$n.q$s.out")
-      if [ "$rc" != 0 ] || ! cmp -s "$TMP/$n.q$s.out" "$TMP/native/$n.$s.out"; then
+      if [ "$rc" != 0 ] || ! cmp -s "$TMP/$n.q$s.out" "$TMP/native/$ref.$s.out"; then
         echo "  $n scale $s: MISMATCH (QEMU exit $rc)" >&2
-        diff "$TMP/native/$n.$s.out" "$TMP/$n.q$s.out" >&2 || true
+        diff "$TMP/native/$ref.$s.out" "$TMP/$n.q$s.out" >&2 || true
         status=1
       else
         printf '  %-16s scale %s ok\n' "$n" "$s"

@@ -3,9 +3,10 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { createMachine, WasmvisorError, type EngineName, type RunResult } from './index.ts';
+import { MAX_HARTS } from './vmm/machine.ts';
 
 const USAGE =
-  'usage: wasmvisor run <guest.elf> [--engine interp|jit|lockstep] [--jit-threshold N] [--lockstep-step N] [--memory 128M] [--max-insns N] [--sbi builtin|none] [--bios FIRMWARE.elf] [--bootargs TEXT] [--deterministic] [--stats] [--trace]';
+  'usage: wasmvisor run <guest.elf> [--engine interp|jit|lockstep] [--jit-threshold N] [--lockstep-step N] [--memory 128M] [--max-insns N] [--sbi builtin|none] [--bios FIRMWARE.elf] [--bootargs TEXT] [--smp N] [--deterministic] [--stats] [--trace]';
 
 /** Parses sizes such as 128M, 1G, 65536 or 64K into bytes. */
 export function parseSize(text: string): number {
@@ -35,6 +36,7 @@ async function runCommand(argv: string[]): Promise<number> {
         sbi: { type: 'string', default: 'none' },
         bootargs: { type: 'string' },
         bios: { type: 'string' },
+        smp: { type: 'string' },
         deterministic: { type: 'boolean', default: false },
         stats: { type: 'boolean', default: false },
         trace: { type: 'boolean', default: false },
@@ -75,6 +77,10 @@ async function runCommand(argv: string[]): Promise<number> {
       ? Number(parseCount(values['lockstep-step'], '--lockstep-step'))
       : undefined;
 
+  const harts = values.smp !== undefined ? Number(parseCount(values.smp, '--smp')) : undefined;
+  if (harts !== undefined && (harts < 1 || harts > MAX_HARTS)) {
+    throw new WasmvisorError(`--smp ${harts} is out of range (1 to ${MAX_HARTS})`, 2);
+  }
   const read = async (path: string): Promise<Uint8Array> => {
     try {
       return await readFile(path);
@@ -94,6 +100,7 @@ async function runCommand(argv: string[]): Promise<number> {
     lockstepStep,
     sbi,
     bootargs: values.bootargs,
+    harts,
     deterministic: values.deterministic || undefined, // lockstep always is
   });
   if (firmware) machine.loadFirmware(firmware, values.bios);

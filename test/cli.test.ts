@@ -122,4 +122,13 @@ describe('wasmvisor run', () => {
     expect(missing.code).toBe(1);
     expectOneLineError(missing.stderr, /no-such-firmware\.elf/);
   });
+
+  test('--smp out of range is refused; --smp 2 runs a two-hart guest', () => {
+    const bad = cli('run', guest('hello'), '--smp', '9');
+    expect(bad.code).toBe(2);
+    expectOneLineError(bad.stderr, /--smp 9/);
+    const ok = cli('run', join(root, 'test/guests/smp/smp2.elf'), '--smp', '2');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/hart 1 woke from wfi/);
+  });
 });

@@ -56,3 +56,14 @@ describe.each(ENGINES)('S-mode guests on $name', (config) => {
     check('skernel-sbi', output.slice(output.indexOf('skernel: ')).replaceAll('\r', ''), result);
   });
 });
+
+// Several harts, time-shared: every engine but lockstep (which runs one hart).
+const smp = new URL('./guests/smp/', import.meta.url);
+describe.each(ENGINES.filter((e) => e.engine !== 'lockstep'))('SMP guests on $name', (config) => {
+  test('smp2: atomics and LR/SC across two harts, an IPI wakes a hart from WFI', async () => {
+    const { output, result } = await runGuest(new URL('smp2.elf', smp), config, { harts: 2 });
+    expect(output).toBe(readFileSync(new URL('expected/smp2.out', smp), 'latin1'));
+    expect(result.exitReason).toBe('exit');
+    expect(result.exitCode).toBe(Number(readFileSync(new URL('expected/smp2.code', smp), 'utf8').trim()));
+  });
+});

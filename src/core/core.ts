@@ -58,6 +58,7 @@ export interface Layout {
   /** u64: the jump cache's context (jump-cache tags are pc ^ context; 0 unless paging). */
   jcContext: number;
   /** The MMU's load and store TLBs: entries of {u64 tag, u64 addend} (see assembly/layout.ts). */
+  tlbFetch: number;
   tlbLoad: number;
   tlbStore: number;
   tlbEntries: number;
@@ -168,6 +169,7 @@ export class Core {
       },
       instretLimit: n('layoutInstretLimit'),
       jcContext: n('layoutJcContext'),
+      tlbFetch: n('layoutTlbFetch'),
       tlbLoad: n('layoutTlbLoad'),
       tlbStore: n('layoutTlbStore'),
       tlbEntries: n('layoutTlbEntries'),

@@ -37,7 +37,8 @@ export const MIP_MEIP = 1n << 11n;
 export interface BoardEvents {
   output(byte: number): void;
   exit(code: number): void;
-  setInterrupt(mask: bigint, on: boolean): void;
+  /** An interrupt-pending bit of `hart` driven by a device changed level. */
+  setInterrupt(hart: number, mask: bigint, on: boolean): void;
   clock(): bigint;
 }
 
@@ -53,13 +54,14 @@ export class Board {
     events: BoardEvents,
     readRam: (addr: bigint, len: number) => Uint8Array,
     write64: (addr: bigint, v: bigint) => void,
+    harts = 1,
   ) {
     this.finisher = new Finisher({ onExit: events.exit, onReset: () => events.exit(0) });
+    // As on virt: PLIC context 2h is hart h's M-mode external interrupt, 2h + 1 its S-mode one.
     this.plic = new Plic({
-      setExternalPending: (context, level) => {
-        if (context === 0) events.setInterrupt(MIP_MEIP, level);
-        else if (context === 1) events.setInterrupt(MIP_SEIP, level);
-      },
+      contexts: 2 * harts,
+      setExternalPending: (context, level) =>
+        events.setInterrupt(context >> 1, context & 1 ? MIP_SEIP : MIP_MEIP, level),
     });
     this.uart = new Uart16550({
       onOutput: events.output,
@@ -67,8 +69,9 @@ export class Board {
     });
     this.clint = new Clint({
       clock: events.clock,
-      setTimerPending: (_hart, level) => events.setInterrupt(MIP_MTIP, level),
-      setSoftwarePending: (_hart, level) => events.setInterrupt(MIP_MSIP, level),
+      harts,
+      setTimerPending: (hart, level) => events.setInterrupt(hart, MIP_MTIP, level),
+      setSoftwarePending: (hart, level) => events.setInterrupt(hart, MIP_MSIP, level),
     });
     this.htif = new Htif({
       memory: { read: readRam, write64 },

@@ -163,6 +163,9 @@ export class Lockstep {
 
   /** Two machines on the deterministic clock: the translator (what the user sees) and the interpreter. */
   static async create(options: LockstepOptions = {}): Promise<Lockstep> {
+    if ((options.harts ?? 1) > 1) {
+      throw new WasmvisorError('lockstep runs one hart (its engines would switch harts at different points)');
+    }
     const step = options.lockstepStep ?? LOCKSTEP_STEP;
     if (!Number.isInteger(step) || step < 1 || step > 0xffff_ffff) {
       throw new WasmvisorError(`lockstep step ${step} is out of range (1 to 2^32-1)`);

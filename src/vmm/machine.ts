@@ -8,6 +8,7 @@ import { loadSegmentsCheck, parseElf, type ElfImage } from '../loader/elf.ts';
 import { Board, type BoardEvents } from '../machine/board.ts';
 import { boardDeviceTree } from '../machine/fdt.ts';
 import { Sbi, type SbiHost } from './sbi.ts';
+import { Harts } from './harts.ts';
 import { disassemble } from '../isa/disasm.ts';
 import {
   DEFAULT_RAM_BYTES,
@@ -47,6 +48,11 @@ export interface MachineOptions {
   sbi?: SbiMode;
   /** The kernel command line (/chosen/bootargs of the device tree written for `sbi: 'builtin'` or firmware). */
   bootargs?: string;
+  /**
+   * Harts (1 to MAX_HARTS, default 1), time-shared in this thread by instruction slices. All start
+   * at the entry in M-mode with their own mhartid, as on QEMU's virt without firmware.
+   */
+  harts?: number;
 }
 
 /** Why a run ended. */
@@ -93,6 +99,9 @@ export const EXIT_CODE_GUEST_CRASH = 125;
 /** With sbi builtin, the device tree lives in the last 64 KiB of RAM (ours is about 2 KiB). */
 export const DTB_RESERVED_BYTES = 64 << 10;
 
+/** Harts a machine may have (--smp). */
+export const MAX_HARTS = 8;
+
 // What firmware sets up for a kernel (bootSupervisor).
 const CSR_MEDELEG = 0x302;
 const CSR_MIDELEG = 0x303;
@@ -117,6 +126,8 @@ export class Machine {
   /** Host time the guest must not see: the supervisor translating code (like steal time). */
   private stolenMs = 0;
   private image: ElfImage | undefined;
+  /** The harts, time-shared in the core (the running one's state is the core's). */
+  readonly harts: Harts;
   /** Firmware loaded by loadFirmware (it, not the kernel, starts). */
   private firmware: ElfImage | undefined;
   /** The translator, once its module (and binaryen, 0.4 s to import) has loaded. */
@@ -153,6 +164,7 @@ export class Machine {
     this.sbiMode = opts.sbi;
     this.bootargs = opts.bootargs;
     this.sbi = opts.sbi === 'builtin' ? new Sbi(this.sbiHost()) : undefined;
+    this.harts = new Harts(core, opts.harts);
   }
 
   static async create(options: MachineOptions = {}): Promise<Machine> {
@@ -164,7 +176,14 @@ export class Machine {
       jitWorker: options.jitWorker ?? true,
       sbi: options.sbi ?? 'none',
       bootargs: options.bootargs ?? '',
+      harts: options.harts ?? 1,
     };
+    if (!Number.isInteger(opts.harts) || opts.harts < 1 || opts.harts > MAX_HARTS) {
+      throw new WasmvisorError(`${opts.harts} harts is out of range (1 to ${MAX_HARTS})`);
+    }
+    if (opts.harts > 1 && opts.sbi === 'builtin') {
+      throw new WasmvisorError('several harts with sbi builtin need SBI HSM, which is not there yet');
+    }
     if (opts.engine !== 'interp' && opts.engine !== 'jit') {
       throw new WasmvisorError(`unknown engine '${opts.engine}' (expected interp or jit)`);
     }
@@ -184,16 +203,18 @@ export class Machine {
     const events: BoardEvents = {
       output: (byte) => machine!.pendingOutput.push(byte),
       exit: (code) => (machine!.halted ??= { code }),
-      setInterrupt: (mask, on) => core.fn.setInterruptPending(mask, on ? 1 : 0),
+      setInterrupt: (hart, mask, on) => machine!.harts.setInterruptPending(hart, mask, on),
       clock,
     };
     const board = new Board(
       events,
       (addr, len) => machine!.readMemory(addr, len),
       (addr, v) => machine!.writeMemory(addr, bigintBytes(v)),
+      opts.harts,
     );
     machine = new Machine(core, board, opts);
     core.fn.reset(core.layout.ramBase, BigInt(opts.memory), 0n);
+    machine.harts.init();
     // SBI calls are ECALLs from S-mode: the core hands those to us instead of trapping to M-mode.
     if (machine.sbi) machine.setConfigFlag(CONFIG_ECALL_EXITS, true);
     if (opts.engine === 'jit') machine.startTranslator();
@@ -261,7 +282,7 @@ export class Machine {
   loadElf(bytes: Uint8Array, fileName = 'guest'): ElfImage {
     const image = this.loadSegments(bytes, fileName);
     // With firmware loaded, it starts first and jumps to the kernel itself.
-    if (!this.firmware) this.core.pc = image.entry;
+    if (!this.firmware) this.forEachHart(() => (this.core.pc = image.entry));
     this.image = image;
     this.translator?.flush();
     // HTIF: a store to tohost leaves the core, so the host sees it at once.
@@ -286,10 +307,18 @@ export class Machine {
     if (this.sbi) throw new WasmvisorError('firmware runs in M-mode: it cannot be combined with sbi builtin');
     const image = this.loadSegments(bytes, fileName);
     this.firmware = image;
-    this.core.pc = image.entry;
-    this.core.setReg(10, 0n);
-    this.core.setReg(11, this.writeDeviceTree());
+    const dtb = this.writeDeviceTree();
+    this.forEachHart((h) => {
+      this.core.pc = image.entry;
+      this.core.setReg(10, BigInt(h));
+      this.core.setReg(11, dtb);
+    });
     return image;
+  }
+
+  /** Runs `fn` with each hart's state in the core in turn. */
+  private forEachHart(fn: (hart: number) => void): void {
+    for (let h = 0; h < this.harts.count; h++) this.harts.with(h, () => fn(h));
   }
 
   /** Copies an ELF's segments into RAM; with a device tree to come, they must leave its place free. */
@@ -320,6 +349,7 @@ export class Machine {
     const blob = boardDeviceTree({
       ramBase: this.core.layout.ramBase,
       ramSize: BigInt(this.ramSize),
+      harts: this.harts.count,
       bootargs: this.bootargs || undefined,
     });
     if (blob.length > DTB_RESERVED_BYTES) {
@@ -405,8 +435,9 @@ export class Machine {
   readCsr(num: number): bigint {
     return this.core.fn.readCsr(num);
   }
+  /** Instructions retired, by all harts. */
   get instret(): bigint {
-    return this.core.fn.readCsr(0xb02);
+    return this.harts.instret(this.core.fn.readCsr(0xb02));
   }
 
   /** Copies guest RAM out (physical addresses). */
@@ -539,6 +570,8 @@ export class Machine {
     this.exits[name] = (this.exits[name] ?? 0) + 1;
     switch (reason) {
       case EXIT.BUDGET:
+        // A slice is a hart's turn: the next one that can run takes over.
+        if (this.harts.count > 1) this.switchHart();
         return undefined;
       case EXIT.MMIO:
         this.handleMmio();
@@ -547,6 +580,8 @@ export class Machine {
         this.handleToHost();
         return undefined;
       case EXIT.WFI:
+        this.harts.status[this.harts.current] = 'waiting';
+        if (this.harts.count > 1 && this.switchHart()) return undefined;
         return this.handleWfi(start);
       case EXIT.ECALL:
         // Only with sbi builtin (CONFIG_ECALL_EXITS): an SBI call, pc already past the ECALL.
@@ -600,18 +635,44 @@ export class Machine {
   }
 
   /** WFI: how long to sleep until the timer deadline, or a report that nothing can wake the hart. */
-  private handleWfi(start: number): RunResult | number {
-    const mie = this.core.fn.readCsr(0x304);
-    // The earlier of the machine timer (CLINT mtimecmp) and, with Sstc on, the supervisor timer.
-    let deadline = (mie & (1n << 7n)) !== 0n ? this.board.clint.nextDeadline(0) : undefined;
-    const stimecmp = this.core.fn.readCsr(0x14d);
-    const sstc = (this.core.fn.readCsr(0x30a) & (1n << 63n)) !== 0n;
-    if (sstc && (mie & (1n << 5n)) !== 0n && stimecmp !== (1n << 64n) - 1n) {
-      const s = this.board.clint.toClock(stimecmp);
-      if (deadline === undefined || s < deadline) deadline = s;
+  /**
+   * Round robin: switches to the next hart that can run (ready, or waiting with an interrupt
+   * pending), if any other can; returns whether it switched.
+   */
+  private switchHart(): boolean {
+    const { harts } = this;
+    for (let k = 1; k < harts.count; k++) {
+      const h = (harts.current + k) % harts.count;
+      if (harts.status[h] === 'ready' || (harts.status[h] === 'waiting' && harts.interruptible(h))) {
+        harts.status[h] = 'ready';
+        harts.switchTo(h);
+        return true;
+      }
     }
+    return false;
+  }
+
+  /** All harts wait in WFI: how long to sleep until the earliest of their timers, or a deadlock report. */
+  private handleWfi(start: number): RunResult | number {
+    let deadline: bigint | undefined;
+    let externalArmed = false;
+    for (let h = 0; h < this.harts.count; h++) {
+      if (this.harts.status[h] === 'stopped') continue;
+      const mie = this.harts.csr(h, 0x304);
+      // The machine timer (CLINT mtimecmp) and, with Sstc on, the supervisor timer.
+      const timers: (bigint | undefined)[] = [];
+      if ((mie & (1n << 7n)) !== 0n) timers.push(this.board.clint.nextDeadline(h));
+      const stimecmp = this.harts.csr(h, 0x14d);
+      const sstc = (this.harts.csr(h, 0x30a) & (1n << 63n)) !== 0n;
+      if (sstc && (mie & (1n << 5n)) !== 0n && stimecmp !== (1n << 64n) - 1n) {
+        timers.push(this.board.clint.toClock(stimecmp));
+      }
+      for (const t of timers) if (t !== undefined && (deadline === undefined || t < deadline)) deadline = t;
+      externalArmed ||= (mie & ((1n << 11n) | (1n << 9n))) !== 0n;
+    }
+    // The hart that ran last goes on when the wait is over (a spurious wakeup is allowed).
+    this.harts.status[this.harts.current] = 'ready';
     const timerArmed = deadline !== undefined;
-    const externalArmed = (mie & ((1n << 11n) | (1n << 9n))) !== 0n;
     if (!timerArmed && !externalArmed) {
       return this.finish(
         start,

@@ -38,12 +38,21 @@ export async function runGuest(
     sbi?: 'builtin';
     /** M-mode firmware to start first (`--bios`), e.g. OpenSBI's fw_jump. */
     firmware?: Uint8Array;
+    /** Harts (`--smp`). */
+    harts?: number;
     before?: (vm: Awaited<ReturnType<typeof createMachine>>) => void;
   } = {},
 ): Promise<GuestRun> {
   const bytes = await readFile(path);
   const { engine, jitThreshold, deterministic } = config;
-  const vm = await createMachine({ engine, jitThreshold, deterministic, memory: opts.memory, sbi: opts.sbi });
+  const vm = await createMachine({
+    engine,
+    jitThreshold,
+    deterministic,
+    memory: opts.memory,
+    sbi: opts.sbi,
+    harts: opts.harts,
+  });
   await vm.jitReady(); // tests want translation from the first hot block, not after binaryen loads
   if (opts.firmware) vm.loadFirmware(opts.firmware, 'firmware');
   vm.loadElf(bytes, String(path));
