@@ -3,7 +3,10 @@
 // qemu-system-riscv64 on the same ELFs when it is installed. Every measurement is a fresh
 // `wasmvisor run --stats` process (as a user runs it) on an ELF copy whose `bench_scale` is set
 // to the requested scale; every row's output is checked against the natively computed checksum,
-// and a wrong row is flagged, not timed.
+// and a wrong row is flagged, not timed. The workloads are every bench/guests/*.elf: the
+// bare-metal ones (M-mode, no paging) and paged-<name>.elf, workload <name> run in U-mode under an
+// S-mode kernel with Sv39 paging, which prints the same checksum (its expected.json entry is a copy
+// of <name>'s) and measures the MMU's cost.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
