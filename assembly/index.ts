@@ -8,7 +8,7 @@ import {
 } from './csr';
 
 export { run, execOp, loadSlow, storeSlow } from './interp';
-export { flushTlb } from './tlb';
+export { flushTlb, flushStoreTlb } from './tlb';
 export { updateStip } from './csr';
 import { pagingMode } from './csr';
 import { ACCESS_FETCH, translate } from './mmu';

@@ -1,6 +1,6 @@
 // The software TLBs' storage (layout.ts: TLB_*). Kept apart from mmu.ts so that csr.ts can flush
 // them when satp or mstatus change without importing the page walker.
-import { JC_GENERATION, JC_GENERATION_NEXT, JUMP_CACHE, JUMP_ENTRIES, TLB_ENTRIES, TLB_FETCH } from './layout';
+import { JC_GENERATION, JC_GENERATION_NEXT, JUMP_CACHE, JUMP_ENTRIES, TLB_ENTRIES, TLB_FETCH, TLB_STORE } from './layout';
 
 // Set whenever privilege or translation may have changed (traps, xRET, satp, mstatus, SFENCE.VMA):
 // the interpreter loop then re-checks which mode it runs in and forgets its fetch page.
@@ -11,6 +11,12 @@ export function markModeChanged(): void {
 }
 export function clearModeChanged(): void {
   modeChanged = false;
+}
+
+// Empties the store TLB only: a page just got page flags (translated code), and stores to it
+// must take the slow path from now on. Translations stay valid: no new generation.
+export function flushStoreTlb(): void {
+  memory.fill(TLB_STORE, 0, <usize>TLB_ENTRIES << 4);
 }
 
 // Empties all three TLBs (fetch, load, store: contiguous), and retires every translation made

@@ -17,8 +17,10 @@ export interface CoreFunctions {
   execOp(): number;
   loadSlow(addr: bigint, size: number, signed: number, rd: number, len: number): number;
   storeSlow(addr: bigint, size: number, value: bigint, len: number): number;
-  /** Empties the MMU's TLBs (the host changed page tables or page flags under the guest). */
+  /** Empties the MMU's TLBs (the host changed page tables under the guest). */
   flushTlb(): void;
+  /** Empties the MMU's store TLB (a page got page flags: its stores must take the slow path). */
+  flushStoreTlb(): void;
   /** Sstc: recomputes STIP from time and stimecmp (time moves on outside the core too). */
   updateStip(): void;
   /** Where the hart would fetch `va` from now: its physical address, or 2^64-1 when it faults. */

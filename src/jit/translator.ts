@@ -319,7 +319,7 @@ export class Translator {
       u8[flags] |= PAGE_CODE;
     }
     // The MMU's store TLB holds only pages without flags: it must not let a store skip these.
-    if (newPage) this.core.fn.flushTlb();
+    if (newPage) this.core.fn.flushStoreTlb();
     return [...lines];
   }
 
