@@ -68,11 +68,25 @@ class FakeHost implements SbiHost {
   input(): number | undefined {
     return this.inputQueue.shift();
   }
-  raiseInterrupt(mask: bigint): void {
+  harts = 1;
+  started = [true];
+  currentHart(): number {
+    return 0;
+  }
+  raiseInterrupt(_hart: number, mask: bigint): void {
     this.raised |= mask;
   }
   flushTranslations(): void {
     this.flushes++;
+  }
+  hartStarted(hart: number): boolean {
+    return this.started[hart];
+  }
+  startHart(hart: number): void {
+    this.started[hart] = true;
+  }
+  stopCurrentHart(): void {
+    this.started[0] = false;
   }
   halt(code: number): void {
     this.haltedWith ??= code;
@@ -311,6 +325,52 @@ function elf(image: Uint8Array): Uint8Array {
   b.set(image, 120);
   return b;
 }
+
+/**
+ * Two harts: hart 0 starts hart 1 (HSM hart_start with an opaque value), waits until it has
+ * stopped itself (hart_get_status), prints 'B' and shuts down; hart 1 prints its a0 ('1') and,
+ * if a1 holds the opaque value, 'A', then stops.
+ */
+function twoHartGuest(): Uint8Array {
+  const SECOND = 0x200;
+  const T0 = 5;
+  const T1 = 6;
+  const a = new Asm();
+  const auipcAt = a.pc;
+  a.op('auipc', { rd: A1, imm: 0 });
+  a.op('addi', { rd: A1, rs1: A1, imm: SECOND - auipcAt });
+  a.li(A0, 1).li(A2, 0x123).li(A6, 0).li(A7, SBI_EXT_HSM).op('ecall');
+  const loop = a.pc;
+  a.li(A0, 1).li(A6, 2).li(A7, SBI_EXT_HSM).op('ecall'); // a1 = hart 1's status
+  a.li(T0, 1); // STOPPED
+  a.op('bne', { rs1: A1, rs2: T0, imm: loop - a.pc });
+  a.ecall(SBI_EXT_DBCN, 2, 'B'.charCodeAt(0));
+  a.ecall(SBI_EXT_SRST, 0, 0, 0);
+  while (a.pc < SECOND) a.op('jal', { rd: 0, imm: 0 });
+  a.op('addi', { rd: T1, rs1: A1, imm: 0 }); // keep the opaque value: SBI calls return in a1
+  a.op('addi', { rd: A0, rs1: A0, imm: 48 });
+  a.li(A6, 2).li(A7, SBI_EXT_DBCN).op('ecall'); // '0' + hart id
+  a.li(T0, 0x123);
+  a.op('bne', { rs1: T1, rs2: T0, imm: 4 + 5 * 4 }); // skip the 5 instructions printing 'A'
+  a.ecall(SBI_EXT_DBCN, 2, 'A'.charCodeAt(0));
+  a.li(A6, 1).li(A7, SBI_EXT_HSM).op('ecall'); // hart_stop
+  a.op('jal', { rd: 0, imm: 0 });
+  return a.bytes();
+}
+
+describe('two harts on sbi builtin', () => {
+  test('HSM starts the second hart with its id and opaque value; it stops itself', async () => {
+    const vm = await createMachine({ engine: 'interp', sbi: 'builtin', memory: 1 << 20, harts: 2 });
+    let out = '';
+    vm.onOutput((bytes) => (out += new TextDecoder().decode(bytes)));
+    vm.writeMemory(RAM, twoHartGuest());
+    vm.bootSupervisor(RAM);
+    // Harts take turns by slices: hart 0 polls through a whole slice before hart 1 runs.
+    const r = await vm.run({ maxInsns: 5_000_000n });
+    expect(out).toBe('1AB');
+    expect(r).toMatchObject({ exitReason: 'exit', exitCode: 0 });
+  });
+});
 
 describe('an S-mode guest on sbi builtin', () => {
   // Waits on the core: needs S-mode and ECALL exits from S-mode (commit 01f1fad has both).

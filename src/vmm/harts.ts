@@ -31,6 +31,8 @@ export class Harts {
   private readonly ranges: [number, number][];
   /** The running hart. */
   current = 0;
+  /** The running hart's minstret when its turn began (see Machine.runSlice). */
+  turnStart = 0n;
 
   constructor(
     private readonly core: Core,

@@ -163,8 +163,8 @@ export class Machine {
     this.jitWorker = opts.jitWorker;
     this.sbiMode = opts.sbi;
     this.bootargs = opts.bootargs;
-    this.sbi = opts.sbi === 'builtin' ? new Sbi(this.sbiHost()) : undefined;
     this.harts = new Harts(core, opts.harts);
+    this.sbi = opts.sbi === 'builtin' ? new Sbi(this.sbiHost()) : undefined;
   }
 
   static async create(options: MachineOptions = {}): Promise<Machine> {
@@ -180,9 +180,6 @@ export class Machine {
     };
     if (!Number.isInteger(opts.harts) || opts.harts < 1 || opts.harts > MAX_HARTS) {
       throw new WasmvisorError(`${opts.harts} harts is out of range (1 to ${MAX_HARTS})`);
-    }
-    if (opts.harts > 1 && opts.sbi === 'builtin') {
-      throw new WasmvisorError('several harts with sbi builtin need SBI HSM, which is not there yet');
     }
     if (opts.engine !== 'interp' && opts.engine !== 'jit') {
       throw new WasmvisorError(`unknown engine '${opts.engine}' (expected interp or jit)`);
@@ -378,13 +375,17 @@ export class Machine {
     const dtb = this.writeDeviceTree();
     // The M-mode state OpenSBI leaves a kernel: traps S-mode can handle go to stvec (all but
     // ECALLs from S and M), S-level interrupts are S-mode's, counters are readable, Sstc is on.
-    core.fn.writeCsr(CSR_MEDELEG, MEDELEG_TO_S);
-    core.fn.writeCsr(CSR_MIDELEG, MIDELEG_TO_S);
-    core.fn.writeCsr(CSR_MCOUNTEREN, 0xffff_ffffn);
-    core.fn.writeCsr(CSR_MENVCFG, MENVCFG_STCE);
-    core.dv.setBigUint64(core.layout.priv, PRIV_S, true);
-    // A satp write flushes the core's TLBs and makes it re-check the privilege it runs at.
-    core.fn.writeCsr(CSR_SATP, 0n);
+    // Hart 0 starts the kernel; the others wait stopped until it starts them (SBI HSM).
+    this.forEachHart((h) => {
+      core.fn.writeCsr(CSR_MEDELEG, MEDELEG_TO_S);
+      core.fn.writeCsr(CSR_MIDELEG, MIDELEG_TO_S);
+      core.fn.writeCsr(CSR_MCOUNTEREN, 0xffff_ffffn);
+      core.fn.writeCsr(CSR_MENVCFG, MENVCFG_STCE);
+      core.dv.setBigUint64(core.layout.priv, PRIV_S, true);
+      // A satp write flushes the core's TLBs and makes it re-check the privilege it runs at.
+      core.fn.writeCsr(CSR_SATP, 0n);
+      if (h > 0) this.harts.status[h] = 'stopped';
+    });
     core.setReg(10, 0n);
     core.setReg(11, dtb);
     core.pc = entry;
@@ -407,10 +408,28 @@ export class Machine {
       },
       output: (byte) => this.pendingOutput.push(byte),
       input: () => this.board.uart.takeInput(),
-      raiseInterrupt: (mask) => core.fn.setInterruptPending(mask, 1),
+      harts: this.harts.count,
+      currentHart: () => this.harts.current,
+      raiseInterrupt: (hart, mask) => this.harts.setInterruptPending(hart, mask, true),
       // Rewriting satp flushes the TLBs; the decode cache checks itself and the translator
       // already drops code the guest overwrites, so FENCE.I needs nothing more.
-      flushTranslations: () => core.fn.writeCsr(CSR_SATP, core.fn.readCsr(CSR_SATP)),
+      flushTranslations: (hart) =>
+        this.harts.with(hart, () => core.fn.writeCsr(CSR_SATP, core.fn.readCsr(CSR_SATP))),
+      hartStarted: (hart) => this.harts.status[hart] !== 'stopped',
+      startHart: (hart, addr, opaque) => {
+        this.harts.with(hart, () => {
+          core.dv.setBigUint64(core.layout.priv, PRIV_S, true);
+          core.fn.writeCsr(CSR_SATP, 0n); // S-mode, paging off, TLBs empty
+          core.setReg(10, BigInt(hart));
+          core.setReg(11, opaque);
+          core.pc = addr;
+        });
+        this.harts.status[hart] = 'ready';
+      },
+      stopCurrentHart: () => {
+        this.harts.status[this.harts.current] = 'stopped';
+        this.switchHart();
+      },
       halt: (code) => (this.halted ??= { code }),
     };
   }
@@ -548,6 +567,15 @@ export class Machine {
     if (this.halted) return this.finish(start, 'exit', this.halted.code);
     if (this.syncTime?.() ?? true) this.updateTimers();
     let budget = SLICE_INSNS;
+    if (this.harts.count > 1) {
+      // A hart's turn is SLICE_INSNS instructions, however many exits it takes to run them.
+      let ran = this.core.fn.readCsr(0xb02) - this.harts.turnStart;
+      if (ran >= BigInt(SLICE_INSNS)) {
+        this.switchHart();
+        ran = 0n;
+      }
+      budget = SLICE_INSNS - Number(ran);
+    }
     if (options.maxInsns !== undefined) {
       const left = options.maxInsns - this.instret;
       if (left <= 0n) {
@@ -570,8 +598,6 @@ export class Machine {
     this.exits[name] = (this.exits[name] ?? 0) + 1;
     switch (reason) {
       case EXIT.BUDGET:
-        // A slice is a hart's turn: the next one that can run takes over.
-        if (this.harts.count > 1) this.switchHart();
         return undefined;
       case EXIT.MMIO:
         this.handleMmio();
@@ -641,15 +667,17 @@ export class Machine {
    */
   private switchHart(): boolean {
     const { harts } = this;
-    for (let k = 1; k < harts.count; k++) {
+    let switched = false;
+    for (let k = 1; k < harts.count && !switched; k++) {
       const h = (harts.current + k) % harts.count;
       if (harts.status[h] === 'ready' || (harts.status[h] === 'waiting' && harts.interruptible(h))) {
         harts.status[h] = 'ready';
         harts.switchTo(h);
-        return true;
+        switched = true;
       }
     }
-    return false;
+    harts.turnStart = this.core.fn.readCsr(0xb02); // a new turn, for this hart or another
+    return switched;
   }
 
   /** All harts wait in WFI: how long to sleep until the earliest of their timers, or a deadlock report. */

@@ -3,7 +3,7 @@
 // EXIT_ECALL for an ECALL from S-mode, pc already past it; Sbi.handleEcall() reads the call from
 // a0..a7 and writes the result to a0 (error) and a1 (value), as OpenSBI would.
 //
-// One hart: IPIs and remote fences only ever target hart 0, and HSM cannot start others.
+// Several harts (--smp): IPIs and remote fences name harts by mask; HSM starts and stops them.
 
 // Extension ids (a7).
 export const SBI_EXT_LEGACY_SET_TIMER = 0x00;
@@ -39,6 +39,7 @@ export const SBI_IMPL_VERSION = (0n << 16n) | 1n;
 
 // HSM hart states.
 const HSM_STARTED = 0n;
+const HSM_STOPPED = 1n;
 
 // SRST reset types and reasons.
 const SRST_SHUTDOWN = 0;
@@ -72,10 +73,18 @@ export interface SbiHost {
   output(byte: number): void;
   /** The next console input byte (the UART's queue), or undefined when none is waiting. */
   input(): number | undefined;
-  /** Sets interrupt-pending bits in mip (SSIP for an IPI). */
-  raiseInterrupt(mask: bigint): void;
-  /** Forgets cached address translations (remote SFENCE.VMA and FENCE.I). */
-  flushTranslations(): void;
+  /** Harts of the machine, and the one making the call. */
+  harts: number;
+  currentHart(): number;
+  /** Sets interrupt-pending bits in `hart`'s mip (SSIP for an IPI). */
+  raiseInterrupt(hart: number, mask: bigint): void;
+  /** Forgets `hart`'s cached address translations (remote SFENCE.VMA and FENCE.I). */
+  flushTranslations(hart: number): void;
+  /** HSM: whether `hart` runs; starting a stopped one (S-mode at `addr`, a0 = hart, a1 = `opaque`). */
+  hartStarted(hart: number): boolean;
+  startHart(hart: number, addr: bigint, opaque: bigint): void;
+  /** HSM: stops the calling hart (it runs again only when started). */
+  stopCurrentHart(): void;
   /** Stops the machine with this exit code. */
   halt(code: number): void;
 }
@@ -157,9 +166,9 @@ export class Sbi {
         return ok();
       case SBI_EXT_IPI: {
         if (fid !== 0) break;
-        const target = hart0Targeted(a[0], a[1]);
-        if (target === 'invalid') return { error: SBI_ERR_INVALID_PARAM };
-        if (target) this.host.raiseInterrupt(MIP_SSIP);
+        const targets = this.targets(a[0], a[1]);
+        if (!targets) return { error: SBI_ERR_INVALID_PARAM };
+        for (const h of targets) this.host.raiseInterrupt(h, MIP_SSIP);
         return ok();
       }
       case SBI_EXT_RFENCE:
@@ -201,20 +210,42 @@ export class Sbi {
     // 0 remote_fence_i, 1 remote_sfence_vma, 2 remote_sfence_vma_asid; 3..6 are the hypervisor
     // fences, not supported without the H extension.
     if (fid > 2) return { error: SBI_ERR_NOT_SUPPORTED };
-    const target = hart0Targeted(a[0], a[1]);
-    if (target === 'invalid') return { error: SBI_ERR_INVALID_PARAM };
-    if (target) this.host.flushTranslations();
+    const targets = this.targets(a[0], a[1]);
+    if (!targets) return { error: SBI_ERR_INVALID_PARAM };
+    for (const h of targets) this.host.flushTranslations(h);
     return ok();
   }
 
+  /** The harts a (hart_mask, hart_mask_base) pair names, or undefined when it names one that does not exist. */
+  private targets(mask: bigint, base: bigint): number[] | undefined {
+    const n = this.host.harts;
+    if (base === ALL_HARTS) return Array.from({ length: n }, (_, h) => h);
+    const out: number[] = [];
+    for (let i = 0n; mask >> i !== 0n; i++) {
+      if (((mask >> i) & 1n) === 0n) continue;
+      if (base + i >= BigInt(n)) return undefined;
+      out.push(Number(base + i));
+    }
+    return out;
+  }
+
   private hsm(fid: number, a: bigint[]): Result {
+    const h = this.host;
+    const hart = a[0] < BigInt(h.harts) ? Number(a[0]) : -1;
     switch (fid) {
-      case 0: // hart_start: hart 0 runs already, and there is no other
-        return { error: a[0] === 0n ? SBI_ERR_ALREADY_AVAILABLE : SBI_ERR_INVALID_PARAM };
-      case 1: // hart_stop: stopping the only hart would leave nothing that could start it again
-        return { error: SBI_ERR_FAILED };
+      case 0: // hart_start(hartid, start_addr, opaque)
+        if (hart < 0) return { error: SBI_ERR_INVALID_PARAM };
+        if (h.hartStarted(hart)) return { error: SBI_ERR_ALREADY_AVAILABLE };
+        h.startHart(hart, a[1], a[2]);
+        return ok();
+      case 1: // hart_stop: the last running hart may not stop (nothing could start it again)
+        if (Array.from({ length: h.harts }, (_, k) => h.hartStarted(k)).filter(Boolean).length <= 1)
+          return { error: SBI_ERR_FAILED };
+        h.stopCurrentHart();
+        return ok();
       case 2: // hart_get_status
-        return a[0] === 0n ? ok(HSM_STARTED) : { error: SBI_ERR_INVALID_PARAM };
+        if (hart < 0) return { error: SBI_ERR_INVALID_PARAM };
+        return ok(h.hartStarted(hart) ? HSM_STARTED : HSM_STOPPED);
       default: // hart_suspend: not yet
         return { error: SBI_ERR_NOT_SUPPORTED };
     }
@@ -270,12 +301,6 @@ function ok(value = 0n): Result {
  * Whether hart 0, the only one, is among the harts (hart_mask, hart_mask_base) names; 'invalid'
  * when the mask names harts that do not exist.
  */
-function hart0Targeted(mask: bigint, base: bigint): boolean | 'invalid' {
-  if (base === ALL_HARTS) return true;
-  if (mask === 0n) return false;
-  if (base !== 0n || mask !== 1n) return 'invalid';
-  return true;
-}
 
 // A DBCN buffer: num_bytes at base_addr_lo + 2^64 * base_addr_hi. Ranges past 2^64 or too long
 // to copy at once are refused (undefined).
