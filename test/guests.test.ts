@@ -66,4 +66,17 @@ describe.each(ENGINES.filter((e) => e.engine !== 'lockstep'))('SMP guests on $na
     expect(result.exitReason).toBe('exit');
     expect(result.exitCode).toBe(Number(readFileSync(new URL('expected/smp2.code', smp), 'utf8').trim()));
   });
+  // OpenSBI parks the second hart (it waits for an HSM start that never comes) while the kernel
+  // runs on the first: the kernel's timer must still reach its hart while the other one spins.
+  test.skipIf(!existsSync(OPENSBI))('skernel-sbi under OpenSBI fw_jump with two harts', async () => {
+    const firmware = readFileSync(OPENSBI);
+    const { output, result } = await runGuest(new URL('skernel-sbi.elf', smode), config, {
+      firmware,
+      harts: 2,
+    });
+    expect(output).toMatch(/Platform HART Count\s*: 2/);
+    const kernel = output.slice(output.indexOf('skernel: ')).replaceAll('\r', '');
+    expect(kernel).toBe(readFileSync(new URL('expected/skernel-sbi.out', smode), 'latin1'));
+    expect(result).toMatchObject({ exitReason: 'exit', exitCode: 0 });
+  });
 });

@@ -8,6 +8,10 @@ const CSR_MIP = 0x344;
 const CSR_MIE = 0x304;
 const CSR_MINSTRET = 0xb02;
 const CSR_MHARTID = 0xf14;
+const CSR_MENVCFG = 0x30a;
+const CSR_STIMECMP = 0x14d;
+const MENVCFG_STCE = 1n << 63n;
+const MIP_STIP = 1n << 5n;
 const RESERVATION = 0x118; // from layout.regs: the LR/SC reservation (see assembly/layout.ts)
 const NO_RESERVATION = (1n << 64n) - 1n;
 
@@ -95,6 +99,14 @@ export class Harts {
     const at = this.csrOffset(CSR_MIP);
     const mip = dv.getBigUint64(at, true);
     dv.setBigUint64(at, on ? mip | mask : mip & ~mask, true);
+  }
+
+  /** Sstc for the harts not in the core (the core does it for the running one): STIP = time >= stimecmp. */
+  updateStip(time: bigint): void {
+    for (let h = 0; h < this.count; h++) {
+      if (h === this.current || (this.csr(h, CSR_MENVCFG) & MENVCFG_STCE) === 0n) continue;
+      this.setInterruptPending(h, MIP_STIP, time >= this.csr(h, CSR_STIMECMP));
+    }
   }
 
   /** Whether hart `h` has an enabled interrupt pending (a hart waiting in WFI then wakes). */

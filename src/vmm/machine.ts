@@ -540,6 +540,7 @@ export class Machine {
   updateTimers(): void {
     this.board.clint.update();
     this.core.fn.updateStip();
+    if (this.harts.count > 1) this.harts.updateStip(this.board.clint.mtime());
   }
 
   /** Lockstep: one iteration of the core (an instruction retired, or a trap taken) and its exit. */
