@@ -71,7 +71,7 @@ build_test_guest() {
   case "$name" in
     htif-pass | htif-fail) "$CC" "${CFLAGS[@]}" -o "$out" "$src" ;;
     htif-*) "$CC" "${CFLAGS[@]}" -o "$out" "$COMMON/crt0.S" "$src" "${LIBS[@]}" ;;
-    *) "$CC" "${CFLAGS[@]}" -o "$out" "$COMMON/crt0.S" "$COMMON/lib.c" "$src" "${LIBS[@]}" ;;
+    *) "$CC" "${CFLAGS[@]}" -o "$out" "$COMMON/crt0.S" "$COMMON/lib.c" "$COMMON/fmt.c" "$src" "${LIBS[@]}" ;;
   esac
   echo "  CC  test/guests/$name.elf"
 }
@@ -110,7 +110,7 @@ echo "  CC  test/guests/smode/skernel.elf"
 "$CC" "${SFLAGS[@]}" -DSKERNEL_SBI -o "$SG/skernel-sbi.elf" \
   "$SG/sentry.S" "$SG/user.S" "$SG/skernel.c" "${LIBS[@]}"
 echo "  CC  test/guests/smode/skernel-sbi.elf"
-"$CC" "${CFLAGS[@]}" -o "$SG/sfaults.elf" "$COMMON/crt0.S" "$COMMON/lib.c" "$SG/sfaults.c" "${LIBS[@]}"
+"$CC" "${CFLAGS[@]}" -o "$SG/sfaults.elf" "$COMMON/crt0.S" "$COMMON/lib.c" "$COMMON/fmt.c" "$SG/sfaults.c" "${LIBS[@]}"
 echo "  CC  test/guests/smode/sfaults.elf"
 
 # ---------------------------------------------------------------- SMP guests (test/guests/smp)
@@ -130,7 +130,7 @@ bench_srcs=("$BG"/*.c)
 benches=()
 for src in "${bench_srcs[@]}"; do
   n=$(basename "${src%.c}")
-  "$CC" "${CFLAGS[@]}" -I"$BG" -o "$BG/$n.elf" "$COMMON/crt0.S" "$COMMON/lib.c" "$src" "${LIBS[@]}"
+  "$CC" "${CFLAGS[@]}" -I"$BG" -o "$BG/$n.elf" "$COMMON/crt0.S" "$COMMON/lib.c" "$COMMON/fmt.c" "$src" "${LIBS[@]}"
   "$NM" "$BG/$n.elf" | grep -q ' [DdGg] bench_scale$' || die "$n.elf has no bench_scale symbol in .data"
   echo "  CC  bench/guests/$n.elf"
   benches+=("$n")
@@ -157,9 +157,10 @@ for n in "${PAGED[@]}"; do
   "$CC" "${PFLAGS[@]}" -mno-relax -c -o "$o/kern_kernel.o" "$PG/kernel.c"
   "$CC" "${PFLAGS[@]}" -c -o "$o/user_crt0.o" "$PG/ucrt0.S"
   "$CC" "${PFLAGS[@]}" -c -o "$o/user_lib.o" "$PG/ulib.c"
+  "$CC" "${PFLAGS[@]}" -c -o "$o/user_fmt.o" "$COMMON/fmt.c"
   "$CC" "${PFLAGS[@]}" -I"$BG" -c -o "$o/user_main.o" "$BG/$n.c"
   "$CC" "${PFLAGS[@]}" -T"$PG/paged.ld" -o "$BG/paged-$n.elf" "$o"/kern_{mentry,sentry,kernel}.o \
-    "$o"/user_{crt0,lib,main}.o "${LIBS[@]}"
+    "$o"/user_{crt0,lib,fmt,main}.o "${LIBS[@]}"
   "$NM" "$BG/paged-$n.elf" | grep -q ' [DdGg] bench_scale$' || die "paged-$n.elf has no bench_scale symbol in .data"
   echo "  CC  bench/guests/paged-$n.elf"
 done
