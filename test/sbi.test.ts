@@ -88,6 +88,10 @@ class FakeHost implements SbiHost {
   stopCurrentHart(): void {
     this.started[0] = false;
   }
+  suspended: { addr: bigint; opaque: bigint } | 'retentive' | undefined;
+  suspendCurrentHart(resume?: { addr: bigint; opaque: bigint }): void {
+    this.suspended = resume ?? 'retentive';
+  }
   halt(code: number): void {
     this.haltedWith ??= code;
   }
@@ -180,6 +184,16 @@ describe('SBI calls', () => {
     expect(ecall(SBI_EXT_HSM, 2, 1n)[0]).toBe(neg(SBI_ERR_INVALID_PARAM));
     expect(ecall(SBI_EXT_HSM, 0, 0n, RAM, 0n)[0]).toBe(neg(SBI_ERR_ALREADY_AVAILABLE));
     expect(ecall(SBI_EXT_HSM, 0, 1n, RAM, 0n)[0]).toBe(neg(SBI_ERR_INVALID_PARAM));
+  });
+
+  test('HSM hart_suspend: retentive, non-retentive with its resume address, bad types', () => {
+    const { host, ecall } = setup();
+    expect(ecall(SBI_EXT_HSM, 3, 0n)[0]).toBe(0n);
+    expect(host.suspended).toBe('retentive');
+    expect(ecall(SBI_EXT_HSM, 3, 0x8000_0000n, RAM + 0x40n, 7n)[0]).toBe(0n);
+    expect(host.suspended).toEqual({ addr: RAM + 0x40n, opaque: 7n });
+    expect(ecall(SBI_EXT_HSM, 3, 1n)[0]).toBe(neg(SBI_ERR_INVALID_PARAM)); // reserved
+    expect(ecall(SBI_EXT_HSM, 3, 0x1000_0000n)[0]).toBe(neg(SBI_ERR_NOT_SUPPORTED)); // platform's
   });
 
   test.each([

@@ -108,6 +108,7 @@ const CSR_MIDELEG = 0x303;
 const CSR_MCOUNTEREN = 0x306;
 const CSR_MENVCFG = 0x30a;
 const CSR_SATP = 0x180;
+const CSR_SSTATUS = 0x100;
 const PRIV_S = 1n;
 const MENVCFG_STCE = 1n << 63n;
 /** Exceptions 0-8 (misaligned, access faults, illegal, breakpoint, ECALL from U) and page faults. */
@@ -430,6 +431,17 @@ export class Machine {
         this.harts.status[this.harts.current] = 'stopped';
         this.switchHart();
       },
+      suspendCurrentHart: (resume) => {
+        if (resume) {
+          // As the SBI specifies a non-retentive resume: S-mode, paging off, SIE clear.
+          core.fn.writeCsr(CSR_SATP, 0n);
+          core.fn.writeCsr(CSR_SSTATUS, core.fn.readCsr(CSR_SSTATUS) & ~2n);
+          core.setReg(10, BigInt(this.harts.current));
+          core.setReg(11, resume.opaque);
+          core.pc = resume.addr;
+        }
+        this.harts.status[this.harts.current] = 'waiting';
+      },
       halt: (code) => (this.halted ??= { code }),
     };
   }
@@ -614,6 +626,11 @@ export class Machine {
         // Only with sbi builtin (CONFIG_ECALL_EXITS): an SBI call, pc already past the ECALL.
         if (!this.sbi) throw new Error('core exited for an ECALL without an SBI to answer it');
         this.sbi.handleEcall();
+        // HSM hart_suspend: the hart now waits, as after WFI.
+        if (this.harts.status[this.harts.current] === 'waiting') {
+          if (this.harts.count > 1 && this.switchHart()) return undefined;
+          return this.handleWfi(start);
+        }
         return undefined;
       case EXIT.HOT: {
         const t0 = performance.now();

@@ -40,6 +40,9 @@ export const SBI_IMPL_VERSION = (0n << 16n) | 1n;
 // HSM hart states.
 const HSM_STARTED = 0n;
 const HSM_STOPPED = 1n;
+// HSM suspend types.
+const SUSPEND_RETENTIVE = 0n;
+const SUSPEND_NON_RETENTIVE = 0x8000_0000n;
 
 // SRST reset types and reasons.
 const SRST_SHUTDOWN = 0;
@@ -85,6 +88,11 @@ export interface SbiHost {
   startHart(hart: number, addr: bigint, opaque: bigint): void;
   /** HSM: stops the calling hart (it runs again only when started). */
   stopCurrentHart(): void;
+  /**
+   * HSM: the calling hart waits as in WFI; with `resume`, it then continues at resume.addr in
+   * S-mode with a0 = its id and a1 = resume.opaque instead of after the call.
+   */
+  suspendCurrentHart(resume?: { addr: bigint; opaque: bigint }): void;
   /** Stops the machine with this exit code. */
   halt(code: number): void;
 }
@@ -246,7 +254,27 @@ export class Sbi {
       case 2: // hart_get_status
         if (hart < 0) return { error: SBI_ERR_INVALID_PARAM };
         return ok(h.hartStarted(hart) ? HSM_STARTED : HSM_STOPPED);
-      default: // hart_suspend: not yet
+      case 3: {
+        // hart_suspend(type, resume_addr, opaque): the hart waits as in WFI. Retentive (type 0)
+        // it returns from this call; non-retentive (0x8000_0000) it resumes at resume_addr in
+        // S-mode with a0 = hart id, a1 = opaque.
+        const type = a[0] & 0xffff_ffffn;
+        if (type === SUSPEND_RETENTIVE) {
+          h.suspendCurrentHart();
+          return ok();
+        }
+        if (type === SUSPEND_NON_RETENTIVE) {
+          h.suspendCurrentHart({ addr: a[1], opaque: a[2] });
+          return ok(); // not seen: the hart resumes at resume_addr
+        }
+        return {
+          error:
+            type < 0x1000_0000n || (type >= 0x8000_0001n && type < 0x9000_0000n)
+              ? SBI_ERR_INVALID_PARAM
+              : SBI_ERR_NOT_SUPPORTED,
+        };
+      }
+      default:
         return { error: SBI_ERR_NOT_SUPPORTED };
     }
   }
