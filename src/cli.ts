@@ -81,6 +81,11 @@ async function runCommand(argv: string[]): Promise<number> {
   if (harts !== undefined && (harts < 1 || harts > MAX_HARTS)) {
     throw new WasmvisorError(`--smp ${harts} is out of range (1 to ${MAX_HARTS})`, 2);
   }
+  // Tiered translation compiles in a worker that spends ~0.4 s loading binaryen: start it before
+  // anything else (reading the guest, instantiating the core), as the machine will use it.
+  if (engine === 'jit' && jitThreshold !== 0 && !values.deterministic) {
+    void import('./jit/worker-host.ts').then((w) => w.compileWorker());
+  }
   const read = async (path: string): Promise<Uint8Array> => {
     try {
       return await readFile(path);
