@@ -190,3 +190,10 @@ test('code running with Sv39 paging on is translated, its loads and stores going
   expect(vm.readCsr(0x342)).toBe(15n); // mcause: store page fault
   expect(vm.readCsr(0x343)).toBe(0x1000n); // mtval: the address
 });
+
+test('every hart has a jump-cache generation of its own (translations of one never run on another)', async () => {
+  const vm = await createMachine({ engine: 'interp', memory: 1 << 20, harts: 3 });
+  const gen = () => vm.core.dv.getBigUint64(vm.core.layout.jcContext + 8, true);
+  const gens = [0, 1, 2].map((h) => vm.harts.with(h, gen));
+  expect(new Set(gens).size).toBe(3);
+});

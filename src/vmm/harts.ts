@@ -58,6 +58,7 @@ export class Harts {
       this.saved[h] = this.capture();
     }
     this.core.fn.writeCsr(CSR_MHARTID, 0n);
+    if (this.count > 1) this.core.fn.flushTlb(); // hart 0 too: the last copy took the one it had
   }
 
   /** Runs `fn` with hart `h`'s state in the core (for setting it up), then switches back. */
