@@ -17,17 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
-#define csr_read(csr)                                                    \
-  ({                                                                     \
-    unsigned long __v;                                                   \
-    __asm__ __volatile__("csrr %0, " STR(csr) : "=r"(__v) : : "memory"); \
-    __v;                                                                 \
-  })
-#define csr_write(csr, val) __asm__ __volatile__("csrw " STR(csr) ", %0" : : "rK"(val) : "memory")
-#define csr_set(csr, val) __asm__ __volatile__("csrs " STR(csr) ", %0" : : "rK"(val) : "memory")
-#define csr_clear(csr, val) __asm__ __volatile__("csrc " STR(csr) ", %0" : : "rK"(val) : "memory")
+#include "virt.h" /* csr_read/csr_write/csr_set/csr_clear, MMIO8/MMIO32 */
 
 #define SSTATUS_SPP (1UL << 8)
 #define SSTATUS_SUM (1UL << 18)

@@ -27,17 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
-#define csr_read(csr)                                                    \
-  ({                                                                     \
-    unsigned long __v;                                                   \
-    __asm__ __volatile__("csrr %0, " STR(csr) : "=r"(__v) : : "memory"); \
-    __v;                                                                 \
-  })
-#define csr_write(csr, val) __asm__ __volatile__("csrw " STR(csr) ", %0" : : "rK"(val) : "memory")
-#define csr_set(csr, val) __asm__ __volatile__("csrs " STR(csr) ", %0" : : "rK"(val) : "memory")
-#define csr_clear(csr, val) __asm__ __volatile__("csrc " STR(csr) ", %0" : : "rK"(val) : "memory")
+#include "virt.h" /* csr_read/csr_write/csr_set/csr_clear, MMIO8/MMIO32 */
 
 #define CSR_STIMECMP 0x14d
 #define SSTATUS_SIE (1UL << 1)
@@ -176,7 +166,7 @@ static void kprintf(const char *fmt, ...) {
 /* ------------------------------------------------------------------ checks */
 static int checks, first_failure;
 
-static void check(const char *what, uint64_t got, uint64_t want) {
+static void kcheck(const char *what, uint64_t got, uint64_t want) {
   checks++;
   if (got == want) {
     kprintf("  check %2d %s: ok\n", checks, what);
@@ -318,10 +308,10 @@ void __attribute__((noreturn)) kmain(uint64_t hartid, uint64_t dtb) {
   (void)dtb; /* QEMU and wasmvisor put the device tree in different places: not printed */
   console_init();
   kprintf("skernel: S-mode kernel, hart %lu\n", hartid);
-  check("sstatus.SIE clear at entry", csr_read(sstatus) & (SSTATUS_SIE), 0);
+  kcheck("sstatus.SIE clear at entry", csr_read(sstatus) & (SSTATUS_SIE), 0);
 
   csr_write(stvec, (uintptr_t)strap_entry);
-  check("stvec reads back", csr_read(stvec), (uintptr_t)strap_entry);
+  kcheck("stvec reads back", csr_read(stvec), (uintptr_t)strap_entry);
   csr_write(sie, 0);
 
   build_page_tables();
@@ -331,19 +321,19 @@ void __attribute__((noreturn)) kmain(uint64_t hartid, uint64_t dtb) {
   print_user_ptes("before");
   csr_write(satp, SATP_SV39 | ((uintptr_t)root_pt >> 12));
   __asm__ __volatile__("sfence.vma" ::: "memory");
-  check("satp.MODE is Sv39", csr_read(satp) >> 60, 8);
+  kcheck("satp.MODE is Sv39", csr_read(satp) >> 60, 8);
   kprintf("paging: on\n");
-  check("kernel data readable through the 1 GiB page", user_rodata_magic, 0x0123456789abcdefUL);
+  kcheck("kernel data readable through the 1 GiB page", user_rodata_magic, 0x0123456789abcdefUL);
 
   kprintf("user: entering U-mode at 0x%lx\n", USER_TEXT_VA);
   user_enter(USER_TEXT_VA, USER_DATA_VA + 0x1000);
   kprintf("user: back in the kernel\n");
-  check("user exit code", (uint64_t)user_exit_code, 0);
-  check("traps taken from U", user_traps, 9);
+  kcheck("user exit code", (uint64_t)user_exit_code, 0);
+  kcheck("traps taken from U", user_traps, 9);
   print_user_ptes("after");
-  check("text PTE: A set, D clear", user_pte(USER_TEXT_VA) & (PTE_A | PTE_D), PTE_A);
-  check("data PTE: A and D set", user_pte(USER_DATA_VA) & (PTE_A | PTE_D), PTE_A | PTE_D);
-  check("rodata PTE: A set, D clear", user_pte(USER_RO_VA) & (PTE_A | PTE_D), PTE_A);
+  kcheck("text PTE: A set, D clear", user_pte(USER_TEXT_VA) & (PTE_A | PTE_D), PTE_A);
+  kcheck("data PTE: A and D set", user_pte(USER_DATA_VA) & (PTE_A | PTE_D), PTE_A | PTE_D);
+  kcheck("rodata PTE: A set, D clear", user_pte(USER_RO_VA) & (PTE_A | PTE_D), PTE_A);
 
   kprintf("timer: %d ticks through stimecmp (Sstc)\n", TIMER_TICKS);
   csr_write(CSR_STIMECMP, csr_read(time) + TIMER_DELTA);
@@ -355,9 +345,9 @@ void __attribute__((noreturn)) kmain(uint64_t hartid, uint64_t dtb) {
     __asm__ __volatile__("wfi");
     csr_set(sstatus, SSTATUS_SIE);
   }
-  check("timer ticks", timer_ticks, TIMER_TICKS);
-  check("sie.STIE off", csr_read(sie) & SIE_STIE, 0);
-  check("sip.STIP clear", csr_read(sip) & SIE_STIE, 0);
+  kcheck("timer ticks", timer_ticks, TIMER_TICKS);
+  kcheck("sie.STIE off", csr_read(sie) & SIE_STIE, 0);
+  kcheck("sip.STIP clear", csr_read(sip) & SIE_STIE, 0);
 
   if (first_failure) {
     kprintf("skernel: FAILED (first failing check %d of %d)\n", first_failure, checks);
