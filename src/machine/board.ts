@@ -1,5 +1,6 @@
 // The virt-compatible board: which device sits at which address (QEMU virt's map, so guests built
 // for it run unchanged) and how their interrupt lines reach the hart.
+import { MIP } from '../isa/csrs.ts';
 import { Bus } from './bus.ts';
 import { Finisher } from './devices/finisher.ts';
 import { Uart16550 } from './devices/uart16550.ts';
@@ -26,12 +27,6 @@ export const TIMEBASE_HZ = 10_000_000;
 export const UART_CLOCK_HZ = 3_686_400;
 /** PLIC sources 1..95 exist (96 with the reserved source 0). */
 export const PLIC_NDEV = 95;
-
-// mip bits driven by devices.
-export const MIP_MSIP = 1n << 3n;
-export const MIP_MTIP = 1n << 7n;
-export const MIP_SEIP = 1n << 9n;
-export const MIP_MEIP = 1n << 11n;
 
 /** What the board needs from the machine it is part of. */
 export interface BoardEvents {
@@ -61,7 +56,7 @@ export class Board {
     this.plic = new Plic({
       contexts: 2 * harts,
       setExternalPending: (context, level) =>
-        events.setInterrupt(context >> 1, context & 1 ? MIP_SEIP : MIP_MEIP, level),
+        events.setInterrupt(context >> 1, context & 1 ? MIP.SEIP : MIP.MEIP, level),
     });
     this.uart = new Uart16550({
       onOutput: events.output,
@@ -70,8 +65,8 @@ export class Board {
     this.clint = new Clint({
       clock: events.clock,
       harts,
-      setTimerPending: (hart, level) => events.setInterrupt(hart, MIP_MTIP, level),
-      setSoftwarePending: (hart, level) => events.setInterrupt(hart, MIP_MSIP, level),
+      setTimerPending: (hart, level) => events.setInterrupt(hart, MIP.MTIP, level),
+      setSoftwarePending: (hart, level) => events.setInterrupt(hart, MIP.MSIP, level),
     });
     this.htif = new Htif({
       memory: { read: readRam, write64 },

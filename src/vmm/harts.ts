@@ -3,15 +3,8 @@
 // supervisor switches harts between slices (by instruction quantum, or when a hart waits in WFI).
 // Everything else (RAM, devices, decode and jump caches, translated code) is shared.
 import type { Core } from '../core/core.ts';
+import { CSR, MENVCFG_STCE, MIP } from '../isa/csrs.ts';
 
-const CSR_MIP = 0x344;
-const CSR_MIE = 0x304;
-const CSR_MINSTRET = 0xb02;
-const CSR_MHARTID = 0xf14;
-const CSR_MENVCFG = 0x30a;
-const CSR_STIMECMP = 0x14d;
-const MENVCFG_STCE = 1n << 63n;
-const MIP_STIP = 1n << 5n;
 const RESERVATION = 0x118; // from layout.regs: the LR/SC reservation (see assembly/layout.ts)
 const NO_RESERVATION = (1n << 64n) - 1n;
 
@@ -53,11 +46,11 @@ export class Harts {
    */
   init(): void {
     for (let h = 1; h < this.count; h++) {
-      this.core.fn.writeCsr(CSR_MHARTID, BigInt(h));
+      this.core.fn.writeCsr(CSR.mhartid, BigInt(h));
       this.core.fn.flushTlb(); // a generation of its own
       this.saved[h] = this.capture();
     }
-    this.core.fn.writeCsr(CSR_MHARTID, 0n);
+    this.core.fn.writeCsr(CSR.mhartid, 0n);
     if (this.count > 1) this.core.fn.flushTlb(); // hart 0 too: the last copy took the one it had
   }
 
@@ -97,7 +90,7 @@ export class Harts {
   setInterruptPending(h: number, mask: bigint, on: boolean): void {
     if (h === this.current) return this.core.fn.setInterruptPending(mask, on ? 1 : 0);
     const dv = new DataView(this.saved[h]!.buffer);
-    const at = this.csrOffset(CSR_MIP);
+    const at = this.csrOffset(CSR.mip);
     const mip = dv.getBigUint64(at, true);
     dv.setBigUint64(at, on ? mip | mask : mip & ~mask, true);
   }
@@ -105,20 +98,20 @@ export class Harts {
   /** Sstc for the harts not in the core (the core does it for the running one): STIP = time >= stimecmp. */
   updateStip(time: bigint): void {
     for (let h = 0; h < this.count; h++) {
-      if (h === this.current || (this.csr(h, CSR_MENVCFG) & MENVCFG_STCE) === 0n) continue;
-      this.setInterruptPending(h, MIP_STIP, time >= this.csr(h, CSR_STIMECMP));
+      if (h === this.current || (this.csr(h, CSR.menvcfg) & MENVCFG_STCE) === 0n) continue;
+      this.setInterruptPending(h, MIP.STIP, time >= this.csr(h, CSR.stimecmp));
     }
   }
 
   /** Whether hart `h` has an enabled interrupt pending (a hart waiting in WFI then wakes). */
   interruptible(h: number): boolean {
-    return (this.csr(h, CSR_MIP) & this.csr(h, CSR_MIE)) !== 0n;
+    return (this.csr(h, CSR.mip) & this.csr(h, CSR.mie)) !== 0n;
   }
 
   /** Instructions retired by all harts. */
   instret(currentInstret: bigint): bigint {
     let n = currentInstret;
-    for (let h = 0; h < this.count; h++) if (h !== this.current) n += this.csr(h, CSR_MINSTRET);
+    for (let h = 0; h < this.count; h++) if (h !== this.current) n += this.csr(h, CSR.minstret);
     return n;
   }
 

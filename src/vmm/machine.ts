@@ -9,6 +9,7 @@ import { Board, type BoardEvents } from '../machine/board.ts';
 import { boardDeviceTree } from '../machine/fdt.ts';
 import { Sbi, type SbiHost } from './sbi.ts';
 import { Harts } from './harts.ts';
+import { CSR, MENVCFG_STCE, MIP, PRIV } from '../isa/csrs.ts';
 import { disassemble } from '../isa/disasm.ts';
 import {
   DEFAULT_RAM_BYTES,
@@ -103,14 +104,6 @@ export const DTB_RESERVED_BYTES = 64 << 10;
 export const MAX_HARTS = 8;
 
 // What firmware sets up for a kernel (bootSupervisor).
-const CSR_MEDELEG = 0x302;
-const CSR_MIDELEG = 0x303;
-const CSR_MCOUNTEREN = 0x306;
-const CSR_MENVCFG = 0x30a;
-const CSR_SATP = 0x180;
-const CSR_SSTATUS = 0x100;
-const PRIV_S = 1n;
-const MENVCFG_STCE = 1n << 63n;
 /** Exceptions 0-8 (misaligned, access faults, illegal, breakpoint, ECALL from U) and page faults. */
 const MEDELEG_TO_S = 0x1ffn | (1n << 12n) | (1n << 13n) | (1n << 15n);
 /** SSIP, STIP, SEIP. */
@@ -378,13 +371,13 @@ export class Machine {
     // ECALLs from S and M), S-level interrupts are S-mode's, counters are readable, Sstc is on.
     // Hart 0 starts the kernel; the others wait stopped until it starts them (SBI HSM).
     this.forEachHart((h) => {
-      core.fn.writeCsr(CSR_MEDELEG, MEDELEG_TO_S);
-      core.fn.writeCsr(CSR_MIDELEG, MIDELEG_TO_S);
-      core.fn.writeCsr(CSR_MCOUNTEREN, 0xffff_ffffn);
-      core.fn.writeCsr(CSR_MENVCFG, MENVCFG_STCE);
-      core.dv.setBigUint64(core.layout.priv, PRIV_S, true);
+      core.fn.writeCsr(CSR.medeleg, MEDELEG_TO_S);
+      core.fn.writeCsr(CSR.mideleg, MIDELEG_TO_S);
+      core.fn.writeCsr(CSR.mcounteren, 0xffff_ffffn);
+      core.fn.writeCsr(CSR.menvcfg, MENVCFG_STCE);
+      core.dv.setBigUint64(core.layout.priv, PRIV.S, true);
       // A satp write flushes the core's TLBs and makes it re-check the privilege it runs at.
-      core.fn.writeCsr(CSR_SATP, 0n);
+      core.fn.writeCsr(CSR.satp, 0n);
       if (h > 0) this.harts.status[h] = 'stopped';
     });
     core.setReg(10, 0n);
@@ -415,12 +408,12 @@ export class Machine {
       // Rewriting satp flushes the TLBs; the decode cache checks itself and the translator
       // already drops code the guest overwrites, so FENCE.I needs nothing more.
       flushTranslations: (hart) =>
-        this.harts.with(hart, () => core.fn.writeCsr(CSR_SATP, core.fn.readCsr(CSR_SATP))),
+        this.harts.with(hart, () => core.fn.writeCsr(CSR.satp, core.fn.readCsr(CSR.satp))),
       hartStarted: (hart) => this.harts.status[hart] !== 'stopped',
       startHart: (hart, addr, opaque) => {
         this.harts.with(hart, () => {
-          core.dv.setBigUint64(core.layout.priv, PRIV_S, true);
-          core.fn.writeCsr(CSR_SATP, 0n); // S-mode, paging off, TLBs empty
+          core.dv.setBigUint64(core.layout.priv, PRIV.S, true);
+          core.fn.writeCsr(CSR.satp, 0n); // S-mode, paging off, TLBs empty
           core.setReg(10, BigInt(hart));
           core.setReg(11, opaque);
           core.pc = addr;
@@ -434,8 +427,8 @@ export class Machine {
       suspendCurrentHart: (resume) => {
         if (resume) {
           // As the SBI specifies a non-retentive resume: S-mode, paging off, SIE clear.
-          core.fn.writeCsr(CSR_SATP, 0n);
-          core.fn.writeCsr(CSR_SSTATUS, core.fn.readCsr(CSR_SSTATUS) & ~2n);
+          core.fn.writeCsr(CSR.satp, 0n);
+          core.fn.writeCsr(CSR.sstatus, core.fn.readCsr(CSR.sstatus) & ~2n);
           core.setReg(10, BigInt(this.harts.current));
           core.setReg(11, resume.opaque);
           core.pc = resume.addr;
@@ -468,7 +461,7 @@ export class Machine {
   }
   /** Instructions retired, by all harts. */
   get instret(): bigint {
-    return this.harts.instret(this.core.fn.readCsr(0xb02));
+    return this.harts.instret(this.core.fn.readCsr(CSR.minstret));
   }
 
   /** Copies guest RAM out (physical addresses). */
@@ -582,7 +575,7 @@ export class Machine {
     let budget = SLICE_INSNS;
     if (this.harts.count > 1) {
       // A hart's turn is SLICE_INSNS instructions, however many exits it takes to run them.
-      let ran = this.core.fn.readCsr(0xb02) - this.harts.turnStart;
+      let ran = this.core.fn.readCsr(CSR.minstret) - this.harts.turnStart;
       if (ran >= BigInt(SLICE_INSNS)) {
         this.switchHart();
         ran = 0n;
@@ -694,7 +687,7 @@ export class Machine {
         switched = true;
       }
     }
-    harts.turnStart = this.core.fn.readCsr(0xb02); // a new turn, for this hart or another
+    harts.turnStart = this.core.fn.readCsr(CSR.minstret); // a new turn, for this hart or another
     return switched;
   }
 
@@ -704,12 +697,12 @@ export class Machine {
     let externalArmed = false;
     for (let h = 0; h < this.harts.count; h++) {
       if (this.harts.status[h] === 'stopped') continue;
-      const mie = this.harts.csr(h, 0x304);
+      const mie = this.harts.csr(h, CSR.mie);
       // The machine timer (CLINT mtimecmp) and, with Sstc on, the supervisor timer.
       const timers: (bigint | undefined)[] = [];
       if ((mie & (1n << 7n)) !== 0n) timers.push(this.board.clint.nextDeadline(h));
-      const stimecmp = this.harts.csr(h, 0x14d);
-      const sstc = (this.harts.csr(h, 0x30a) & (1n << 63n)) !== 0n;
+      const stimecmp = this.harts.csr(h, CSR.stimecmp);
+      const sstc = (this.harts.csr(h, CSR.menvcfg) & MENVCFG_STCE) !== 0n;
       if (sstc && (mie & (1n << 5n)) !== 0n && stimecmp !== (1n << 64n) - 1n) {
         timers.push(this.board.clint.toClock(stimecmp));
       }
@@ -743,7 +736,7 @@ export class Machine {
     const bits = Number(dv.getBigUint64(layout.exitValue, true));
     const cause = dv.getBigUint64(layout.exitCause, true);
     // A trap delegated to S-mode (an S-mode kernel's) uses stvec and the s* CSRs: report those.
-    const toS = this.core.priv <= 1 && cause < 64n && ((fn.readCsr(0x302) >> cause) & 1n) === 1n;
+    const toS = this.core.priv <= 1 && cause < 64n && ((fn.readCsr(CSR.medeleg) >> cause) & 1n) === 1n;
     const [x, tvec, epc, xcause, tval] = toS
       ? ['s', 0x105, 0x141, 0x142, 0x143]
       : ['m', 0x305, 0x341, 0x342, 0x343];

@@ -4,6 +4,7 @@
 // a0..a7 and writes the result to a0 (error) and a1 (value), as OpenSBI would.
 //
 // Several harts (--smp): IPIs and remote fences name harts by mask; HSM starts and stops them.
+import { CSR, MIP } from '../isa/csrs.ts';
 
 // Extension ids (a7).
 export const SBI_EXT_LEGACY_SET_TIMER = 0x00;
@@ -50,12 +51,6 @@ const SRST_COLD_REBOOT = 1;
 const SRST_WARM_REBOOT = 2;
 const SRST_REASON_NONE = 0;
 const SRST_REASON_SYSTEM_FAILURE = 1;
-
-const CSR_STIMECMP = 0x14d;
-const CSR_MVENDORID = 0xf11;
-const CSR_MARCHID = 0xf12;
-const CSR_MIMPID = 0xf13;
-const MIP_SSIP = 1n << 1n;
 
 const A0 = 10;
 const U64 = (1n << 64n) - 1n;
@@ -147,7 +142,7 @@ export class Sbi {
     const h = this.host;
     switch (eid) {
       case SBI_EXT_LEGACY_SET_TIMER:
-        h.writeCsr(CSR_STIMECMP, args[0]);
+        h.writeCsr(CSR.stimecmp, args[0]);
         return 0n;
       case SBI_EXT_LEGACY_CONSOLE_PUTCHAR:
         h.output(Number(args[0] & 0xffn));
@@ -170,13 +165,13 @@ export class Sbi {
         if (fid !== 0) break;
         // Sstc: the core raises STIP from stimecmp, so setting the timer is one CSR write (it also
         // clears a pending timer interrupt when the new time is in the future).
-        this.host.writeCsr(CSR_STIMECMP, a[0]);
+        this.host.writeCsr(CSR.stimecmp, a[0]);
         return ok();
       case SBI_EXT_IPI: {
         if (fid !== 0) break;
         const targets = this.targets(a[0], a[1]);
         if (!targets) return { error: SBI_ERR_INVALID_PARAM };
-        for (const h of targets) this.host.raiseInterrupt(h, MIP_SSIP);
+        for (const h of targets) this.host.raiseInterrupt(h, MIP.SSIP);
         return ok();
       }
       case SBI_EXT_RFENCE:
@@ -204,11 +199,11 @@ export class Sbi {
       case 3:
         return ok(a[0] <= 0xffff_ffffn && this.probe(Number(a[0])) ? 1n : 0n);
       case 4:
-        return ok(h.readCsr(CSR_MVENDORID));
+        return ok(h.readCsr(CSR.mvendorid));
       case 5:
-        return ok(h.readCsr(CSR_MARCHID));
+        return ok(h.readCsr(CSR.marchid));
       case 6:
-        return ok(h.readCsr(CSR_MIMPID));
+        return ok(h.readCsr(CSR.mimpid));
       default:
         return { error: SBI_ERR_NOT_SUPPORTED };
     }
