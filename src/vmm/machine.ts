@@ -613,18 +613,13 @@ export class Machine {
         return undefined;
       case EXIT.WFI:
         this.harts.status[this.harts.current] = 'waiting';
-        if (this.harts.count > 1 && this.switchHart()) return undefined;
-        return this.handleWfi(start);
+        return this.wait(start);
       case EXIT.ECALL:
         // Only with sbi builtin (CONFIG_ECALL_EXITS): an SBI call, pc already past the ECALL.
         if (!this.sbi) throw new Error('core exited for an ECALL without an SBI to answer it');
         this.sbi.handleEcall();
         // HSM hart_suspend: the hart now waits, as after WFI.
-        if (this.harts.status[this.harts.current] === 'waiting') {
-          if (this.harts.count > 1 && this.switchHart()) return undefined;
-          return this.handleWfi(start);
-        }
-        return undefined;
+        return this.harts.status[this.harts.current] === 'waiting' ? this.wait(start) : undefined;
       case EXIT.HOT: {
         const t0 = performance.now();
         this.translator?.onHot(this.core.pc);
@@ -689,6 +684,12 @@ export class Machine {
     }
     harts.turnStart = this.core.fn.readCsr(CSR.minstret); // a new turn, for this hart or another
     return switched;
+  }
+
+  /** The running hart waits (WFI, SBI suspend): another hart takes over, or the machine sleeps. */
+  private wait(start: number): RunResult | number | undefined {
+    if (this.harts.count > 1 && this.switchHart()) return undefined;
+    return this.handleWfi(start);
   }
 
   /** All harts wait in WFI: how long to sleep until the earliest of their timers, or a deadlock report. */
