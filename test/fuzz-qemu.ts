@@ -5,15 +5,11 @@
 // printed (seed, first differing line, the steps kept, disassembly); exit code 1. With --all,
 // every failing seed is listed (one line each) instead of stopping at the first.
 import { parseArgs } from 'node:util';
+import { firstSeed, wholeNumber } from './helpers/fuzzargs.ts';
 import { privProgram } from './helpers/privprog.ts';
 import { WASMVISOR_CONFIGS, haveQemu, minimizePriv, qemuDiff, reportPriv } from './helpers/qemudiff.ts';
 
 const USAGE = 'usage: npm run fuzz:qemu -- [--seed S] [--count N] [--steps K] [--no-jit] [--all]';
-
-function count(text: string, flag: string): number {
-  if (!/^\d+$/.test(text)) throw new Error(`invalid ${flag} '${text}' (expected a whole number)\n${USAGE}`);
-  return Number(text);
-}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -26,10 +22,9 @@ async function main(): Promise<number> {
     },
   });
   if (!haveQemu()) throw new Error('qemu-system-riscv64 is not on PATH (Debian: qemu-system-misc)');
-  const seed =
-    values.seed !== undefined ? count(values.seed, '--seed') >>> 0 : (Math.random() * 2 ** 32) >>> 0;
-  const n = count(values.count!, '--count');
-  const steps = count(values.steps!, '--steps');
+  const seed = firstSeed(values.seed, USAGE);
+  const n = wholeNumber(values.count!, '--count', USAGE);
+  const steps = wholeNumber(values.steps!, '--steps', USAGE);
   const configs = values['no-jit']
     ? WASMVISOR_CONFIGS.filter((c) => c.engine === 'interp')
     : WASMVISOR_CONFIGS;

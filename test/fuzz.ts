@@ -3,15 +3,11 @@
 // is generated from seed S + i, so `--seed <its seed> --count 1` repeats a failure. The first
 // failing program is minimized and printed (seed, first difference, disassembly); exit code 1.
 import { parseArgs } from 'node:util';
+import { firstSeed, wholeNumber } from './helpers/fuzzargs.ts';
 import { differential, minimize, report } from './helpers/differential.ts';
 import { randomProgram } from './helpers/randprog.ts';
 
 const USAGE = 'usage: npm run fuzz -- [--seed S] [--count N] [--items K]';
-
-function count(text: string, flag: string): number {
-  if (!/^\d+$/.test(text)) throw new Error(`invalid ${flag} '${text}' (expected a whole number)\n${USAGE}`);
-  return Number(text);
-}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -21,10 +17,9 @@ async function main(): Promise<number> {
       items: { type: 'string', default: '60' },
     },
   });
-  const seed =
-    values.seed !== undefined ? count(values.seed, '--seed') >>> 0 : (Math.random() * 2 ** 32) >>> 0;
-  const n = count(values.count!, '--count');
-  const items = count(values.items!, '--items');
+  const seed = firstSeed(values.seed, USAGE);
+  const n = wholeNumber(values.count!, '--count', USAGE);
+  const items = wholeNumber(values.items!, '--items', USAGE);
   console.log(
     `fuzz: seed ${seed}, ${n} programs of up to ${items} items (repeat: npm run fuzz -- --seed ${seed})`,
   );
