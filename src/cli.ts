@@ -1,25 +1,15 @@
 // The command line. It uses only the embedding API (src/index.ts), as any embedder would; files,
 // terminals and exit codes stay here, out of the core and the supervisor.
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { createMachine, WasmvisorError, type EngineName, type RunResult } from './index.ts';
 import { MAX_HARTS } from './vmm/machine.ts';
+import { parseCount, parseSize } from './cli-args.ts';
+import { guestsFromFiles, parseWeights, readGuest, readHostConfig, runHost } from './cli-host.ts';
 
 const USAGE =
-  'usage: wasmvisor run <guest.elf> [--engine interp|jit|lockstep] [--jit-threshold N] [--lockstep-step N] [--memory 128M] [--max-insns N] [--sbi builtin|none] [--bios FIRMWARE.elf] [--bootargs TEXT] [--smp N] [--deterministic] [--stats] [--trace]';
-
-/** Parses sizes such as 128M, 1G, 65536 or 64K into bytes. */
-export function parseSize(text: string): number {
-  const m = /^(\d+)([KMG]?)i?B?$/i.exec(text.trim());
-  if (!m) throw new WasmvisorError(`invalid --memory '${text}' (expected e.g. 128M, 1G)`, 2);
-  const unit = { '': 1, K: 1 << 10, M: 1 << 20, G: 1 << 30 }[m[2].toUpperCase() as '' | 'K' | 'M' | 'G'];
-  return Number(m[1]) * unit;
-}
-
-function parseCount(text: string, flag: string): bigint {
-  if (!/^\d+$/.test(text)) throw new WasmvisorError(`invalid ${flag} '${text}' (expected a whole number)`, 2);
-  return BigInt(text);
-}
+  'usage: wasmvisor run <guest.elf> [--engine interp|jit|lockstep] [--jit-threshold N] [--lockstep-step N] [--memory 128M] [--max-insns N] [--sbi builtin|none] [--bios FIRMWARE.elf] [--bootargs TEXT] [--smp N] [--deterministic] [--stats] [--trace]\n' +
+  '       wasmvisor run <a.elf> <b.elf> ... [--placement time-shared|partitioned] [--weights 1,2,...] [--time-limit SECONDS] [--console-dir DIR] [--engine interp|jit] [--memory 128M] [--max-insns N] ...\n' +
+  '       wasmvisor host <config.json>';
 
 async function runCommand(argv: string[]): Promise<number> {
   let parsed;
@@ -40,14 +30,17 @@ async function runCommand(argv: string[]): Promise<number> {
         deterministic: { type: 'boolean', default: false },
         stats: { type: 'boolean', default: false },
         trace: { type: 'boolean', default: false },
+        placement: { type: 'string' },
+        weights: { type: 'string' },
+        'time-limit': { type: 'string' },
+        'console-dir': { type: 'string' },
       },
     });
   } catch (e) {
     throw new WasmvisorError(`${(e as Error).message.split('\n')[0]}\n${USAGE}`, 2);
   }
   const { values, positionals } = parsed;
-  if (positionals.length !== 1) throw new WasmvisorError(`expected one guest ELF file\n${USAGE}`, 2);
-  const file = positionals[0];
+  if (positionals.length === 0) throw new WasmvisorError(`expected a guest ELF file\n${USAGE}`, 2);
   const engine = values.engine as string;
   if (engine !== 'interp' && engine !== 'jit' && engine !== 'lockstep') {
     throw new WasmvisorError(`unknown engine '${engine}' (expected interp, jit or lockstep)`, 2);
@@ -81,22 +74,45 @@ async function runCommand(argv: string[]): Promise<number> {
   if (harts !== undefined && (harts < 1 || harts > MAX_HARTS)) {
     throw new WasmvisorError(`--smp ${harts} is out of range (1 to ${MAX_HARTS})`, 2);
   }
+  const hostFlags = ['placement', 'weights', 'time-limit', 'console-dir'] as const;
+  if (positionals.length > 1 || hostFlags.some((f) => values[f] !== undefined)) {
+    // Several guests (or host options): each its own machine under a host (src/vmm/host.ts).
+    const single = (['bios', 'lockstep-step', 'stats', 'trace'] as const).find((f) => values[f]);
+    if (single) throw new WasmvisorError(`--${single} is for a run of one guest`, 2);
+    if (engine === 'lockstep') throw new WasmvisorError('lockstep runs one guest at a time', 2);
+    const placement = values.placement ?? 'time-shared';
+    if (placement !== 'time-shared' && placement !== 'partitioned') {
+      throw new WasmvisorError(`unknown --placement '${placement}' (expected time-shared or partitioned)`, 2);
+    }
+    const limit = values['time-limit'];
+    if (limit !== undefined && !(Number(limit) > 0)) {
+      throw new WasmvisorError(`invalid --time-limit '${limit}' (expected seconds, e.g. 10 or 0.5)`, 2);
+    }
+    const guests = await guestsFromFiles(
+      positionals,
+      {
+        engine,
+        memory,
+        maxInsns,
+        jitThreshold,
+        sbi,
+        bootargs: values.bootargs,
+        harts,
+        deterministic: values.deterministic,
+        timeLimitMs: limit === undefined ? undefined : Number(limit) * 1000,
+      },
+      values.weights === undefined ? undefined : parseWeights(values.weights),
+    );
+    return runHost({ placement, guests, consoleDir: values['console-dir'] });
+  }
+  const file = positionals[0];
   // Tiered translation compiles in a worker that spends ~0.4 s loading binaryen: start it before
   // anything else (reading the guest, instantiating the core), as the machine will use it.
   if (engine === 'jit' && jitThreshold !== 0 && !values.deterministic) {
     void import('./jit/worker-host.ts').then((w) => w.compileWorker());
   }
-  const read = async (path: string): Promise<Uint8Array> => {
-    try {
-      return await readFile(path);
-    } catch (e) {
-      throw new WasmvisorError(
-        `${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-      );
-    }
-  };
-  const bytes = await read(file);
-  const firmware = values.bios !== undefined ? await read(values.bios) : undefined;
+  const bytes = await readGuest(file);
+  const firmware = values.bios !== undefined ? await readGuest(values.bios) : undefined;
 
   const machine = await createMachine({
     engine: engine as EngineName,
@@ -150,6 +166,9 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'run':
         return await runCommand(rest);
+      case 'host':
+        if (rest.length !== 1) throw new WasmvisorError(`expected one configuration file\n${USAGE}`, 2);
+        return await runHost(await readHostConfig(rest[0]));
       case undefined:
       case '-h':
       case '--help':

@@ -15,6 +15,15 @@ export { Lockstep, EXIT_CODE_DIVERGED } from './vmm/lockstep.ts';
 export type { MachineOptions, RunOptions, RunResult, ExitReason, SbiMode } from './vmm/machine.ts';
 export { DTB_RESERVED_BYTES } from './vmm/machine.ts';
 export { Sbi, type SbiHost } from './vmm/sbi.ts';
+export {
+  Host,
+  TURN_MS,
+  type GuestConfig,
+  type GuestStats,
+  type GuestState,
+  type HostOptions,
+  type Placement,
+} from './vmm/host.ts';
 export { boardDeviceTree, FdtBuilder, RISCV_ISA, type BoardDeviceTreeOptions } from './machine/fdt.ts';
 export { WasmvisorError } from './errors.ts';
 export { disassemble } from './isa/disasm.ts';

@@ -93,6 +93,8 @@ export class Translator {
     private readonly ramSize: number,
     private readonly compile?: CompileInThread,
     private readonly worker?: CompileWorker,
+    /** Live regions at most before the cache is flushed (a host's per-guest code-cache limit). */
+    private readonly maxLiveRegions = MAX_LIVE_REGIONS,
   ) {
     this.clearJumpCache();
     if (core.table.length < 1) core.table.grow(1);
@@ -196,7 +198,7 @@ export class Translator {
 
   /** Instantiates a batch's module and installs the given regions of it (`index` in the batch). */
   private install(regions: ToInstall[], batch: CompiledBatch): void {
-    if (this.byEntry.size + regions.length > MAX_LIVE_REGIONS) this.flush();
+    if (this.byEntry.size + regions.length > this.maxLiveRegions) this.flush();
     const t1 = performance.now();
     const instance = new WebAssembly.Instance(new WebAssembly.Module(batch.bytes as BufferSource), {
       env: {

@@ -2,7 +2,7 @@
 // a bus, and the run loop that turns the core's exits into device accesses, traps and halts.
 import { CONFIG_ECALL_EXITS, CONFIG_JIT, Core, EXIT, MMIO_STORE, PAGE_WATCH } from '../core/core.ts';
 import type { Translator, TranslatorStats } from '../jit/translator.ts';
-import { JIT_THRESHOLD } from '../jit/tuning.ts';
+import { JIT_THRESHOLD, MAX_LIVE_REGIONS } from '../jit/tuning.ts';
 import { WasmvisorError } from '../errors.ts';
 import { loadSegmentsCheck, parseElf, type ElfImage } from '../loader/elf.ts';
 import { Board, type BoardEvents } from '../machine/board.ts';
@@ -54,6 +54,8 @@ export interface MachineOptions {
    * at the entry in M-mode with their own mhartid, as on QEMU's virt without firmware.
    */
   harts?: number;
+  /** jit: translated regions kept at most (default MAX_LIVE_REGIONS); past it the code cache is flushed. */
+  codeCacheRegions?: number;
 }
 
 /** Why a run ended. */
@@ -63,6 +65,8 @@ export type ExitReason =
   | 'budget' // runFor() spent its budget; the guest can continue
   | 'fatal' // a trap the guest cannot handle
   | 'deadlock' // WFI with no interrupt that could ever wake the hart
+  | 'time-limit' // a host stopped the guest at its wall-clock limit (src/vmm/host.ts)
+  | 'stopped' // a host stopped the guest on request
   | 'diverged'; // lockstep only: the two engines disagreed (src/vmm/lockstep.ts)
 
 export interface RunResult {
@@ -96,6 +100,8 @@ const EXIT_NAMES = Object.fromEntries(Object.entries(EXIT).map(([k, v]) => [v, k
 
 export const EXIT_CODE_MAX_INSNS = 124;
 export const EXIT_CODE_GUEST_CRASH = 125;
+/** A guest stopped by its host before it finished (128 + SIGTERM, as a shell reports it). */
+export const EXIT_CODE_STOPPED = 143;
 
 /** With sbi builtin, the device tree lives in the last 64 KiB of RAM (ours is about 2 KiB). */
 export const DTB_RESERVED_BYTES = 64 << 10;
@@ -128,6 +134,7 @@ export class Machine {
   private translator: Translator | undefined;
   private translatorLoading: Promise<void> | undefined;
   readonly jitThreshold: number;
+  readonly codeCacheRegions: number;
   readonly deterministic: boolean;
   readonly jitWorker: boolean;
   readonly sbiMode: SbiMode;
@@ -153,6 +160,7 @@ export class Machine {
     this.engine = opts.engine;
     this.ramSize = opts.memory;
     this.jitThreshold = opts.jitThreshold;
+    this.codeCacheRegions = opts.codeCacheRegions;
     this.deterministic = opts.deterministic;
     this.jitWorker = opts.jitWorker;
     this.sbiMode = opts.sbi;
@@ -171,7 +179,11 @@ export class Machine {
       sbi: options.sbi ?? 'none',
       bootargs: options.bootargs ?? '',
       harts: options.harts ?? 1,
+      codeCacheRegions: options.codeCacheRegions ?? MAX_LIVE_REGIONS,
     };
+    if (!Number.isInteger(opts.codeCacheRegions) || opts.codeCacheRegions < 1) {
+      throw new WasmvisorError(`code cache of ${opts.codeCacheRegions} regions is out of range (at least 1)`);
+    }
     if (!Number.isInteger(opts.harts) || opts.harts < 1 || opts.harts > MAX_HARTS) {
       throw new WasmvisorError(`${opts.harts} harts is out of range (1 to ${MAX_HARTS})`);
     }
@@ -227,7 +239,7 @@ export class Machine {
       const useWorker = this.jitWorker && this.jitThreshold > 0 && !this.deterministic;
       const worker = useWorker ? await (await import('../jit/worker-host.ts')).compileWorker() : undefined;
       const compile = worker ? undefined : (await import('../jit/codegen.ts')).compileRegions;
-      this.translator = new jit.Translator(this.core, this.ramSize, compile, worker);
+      this.translator = new jit.Translator(this.core, this.ramSize, compile, worker, this.codeCacheRegions);
       this.setJit(true);
     })();
   }
@@ -247,6 +259,13 @@ export class Machine {
     (TranslatorStats & ReturnType<Translator['transitions']> & { liveRegions: number }) | undefined {
     const t = this.translator;
     return t ? { ...t.stats, liveRegions: t.liveRegions, ...t.transitions() } : undefined;
+  }
+
+  /** Translator work is under way (loading it, or regions at the worker): it lands on event-loop turns. */
+  get translatorBusy(): boolean {
+    return (
+      (this.translatorLoading !== undefined && !this.translator) || (this.translator?.pendingJobs ?? 0) > 0
+    );
   }
 
   /** Waits until the translator is ready (jit engine only); runs start without waiting. */
@@ -505,8 +524,7 @@ export class Machine {
       if (typeof result === 'object') return result;
       const now = performance.now();
       // Translator work arrives on event-loop turns: loading it, and regions back from the worker.
-      const waiting = (this.translatorLoading && !this.translator) || (this.translator?.pendingJobs ?? 0) > 0;
-      const every = waiting ? YIELD_WHILE_JIT_LOADS_MS : YIELD_EVERY_MS;
+      const every = this.translatorBusy ? YIELD_WHILE_JIT_LOADS_MS : YIELD_EVERY_MS;
       if (result !== undefined || now - lastYield > every) {
         // WFI sleeps on the event loop (no host CPU spent); otherwise just let input and
         // translator work in. All of it is guest time: only start-up before run() is not.
@@ -539,6 +557,42 @@ export class Machine {
         return result;
       }
     }
+  }
+
+  /**
+   * One turn for a scheduler (src/vmm/host.ts): runs up to `insns` instructions synchronously.
+   * Returns a RunResult when the run is over, a number of milliseconds when every hart waits for
+   * an interrupt (the caller runs someone else or sleeps; nothing is busy-waited here), or
+   * undefined when the turn is used up.
+   */
+  runTurn(insns: bigint, options: RunOptions = {}): RunResult | number | undefined {
+    const start = performance.now();
+    const stopAt = this.instret + insns;
+    const limit = options.maxInsns !== undefined && options.maxInsns < stopAt ? options.maxInsns : stopAt;
+    for (;;) {
+      const result = this.runSlice({ ...options, maxInsns: limit }, start);
+      if (typeof result === 'number') return result;
+      if (result) {
+        if (result.exitReason === 'max-insns' && limit === stopAt && options.maxInsns !== stopAt)
+          return undefined;
+        return result;
+      }
+    }
+  }
+
+  /** Ends the machine's run from outside (a host's limit or request): the result of a run that did not finish. */
+  stopped(exitReason: 'time-limit' | 'stopped', message: string): RunResult {
+    return this.finish(
+      performance.now(),
+      exitReason,
+      exitReason === 'time-limit' ? EXIT_CODE_MAX_INSNS : EXIT_CODE_STOPPED,
+      message,
+    );
+  }
+
+  /** Delivers console output gathered so far to the listeners (a host does it at the end of each turn). */
+  flushConsole(): void {
+    this.flushOutput();
   }
 
   /** Brings timer interrupts up to date with time: MTIP (CLINT mtimecmp) and, with Sstc, STIP. */

@@ -1,0 +1,16 @@
+// Parsing of command-line values shared by the commands (src/cli.ts, src/cli-host.ts).
+import { WasmvisorError } from './errors.ts';
+
+/** Parses sizes such as 128M, 1G, 65536 or 64K into bytes. */
+export function parseSize(text: string, flag = '--memory'): number {
+  const m = /^(\d+)([KMG]?)i?B?$/i.exec(text.trim());
+  if (!m) throw new WasmvisorError(`invalid ${flag} '${text}' (expected e.g. 128M, 1G)`, 2);
+  const unit = { '': 1, K: 1 << 10, M: 1 << 20, G: 1 << 30 }[m[2].toUpperCase() as '' | 'K' | 'M' | 'G'];
+  return Number(m[1]) * unit;
+}
+
+/** Parses a whole number given for `flag`. */
+export function parseCount(text: string, flag: string): bigint {
+  if (!/^\d+$/.test(text)) throw new WasmvisorError(`invalid ${flag} '${text}' (expected a whole number)`, 2);
+  return BigInt(text);
+}
