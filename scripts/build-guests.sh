@@ -123,6 +123,17 @@ for src in "$TG"/smp/smp*.S; do
   echo "  CC  test/guests/smp/$n.elf"
 done
 
+# ---------------------------------------------------------------- hostile guests (test/guests/hostile)
+# Guests that attack their host (wild pointers, MMIO everywhere, page tables outside RAM, endless
+# loops, console floods, code rewritten on every instruction, RAM exhaustion): test/host.test.ts
+# runs them beside a well-behaved neighbour. Most never end, so they have no QEMU reference.
+echo "building hostile guests"
+for src in "$TG"/hostile/*.c; do
+  n=$(basename "${src%.c}")
+  "$CC" "${CFLAGS[@]}" -o "$TG/hostile/$n.elf" "$COMMON/crt0.S" "$COMMON/lib.c" "$COMMON/fmt.c" "$src" "${LIBS[@]}"
+  echo "  CC  test/guests/hostile/$n.elf"
+done
+
 # ---------------------------------------------------------------- bench guests
 echo "building bench workloads"
 bench_srcs=("$BG"/*.c)
