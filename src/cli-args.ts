@@ -14,3 +14,21 @@ export function parseCount(text: string, flag: string): bigint {
   if (!/^\d+$/.test(text)) throw new WasmvisorError(`invalid ${flag} '${text}' (expected a whole number)`, 2);
   return BigInt(text);
 }
+
+/**
+ * Whether a command line will translate in the compile worker (`run` or `host`... with
+ * `--engine jit`, tiered, not deterministic), judged before it is parsed for real so that the
+ * worker can start loading binaryen as early as possible. A wrong guess costs only time.
+ */
+export function wantsCompileWorker(argv: string[]): boolean {
+  const value = (flag: string) => {
+    const i = argv.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
+    return i < 0 ? undefined : argv[i].includes('=') ? argv[i].split('=')[1] : argv[i + 1];
+  };
+  return (
+    argv[0] === 'run' &&
+    value('--engine') === 'jit' &&
+    value('--jit-threshold') !== '0' &&
+    !argv.includes('--deterministic')
+  );
+}

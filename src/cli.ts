@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { createMachine, WasmvisorError, type EngineName, type RunResult } from './index.ts';
 import { MAX_HARTS } from './vmm/machine.ts';
-import { parseCount, parseSize } from './cli-args.ts';
+import { parseCount, parseSize, wantsCompileWorker } from './cli-args.ts';
 import { guestsFromFiles, parseWeights, readGuest, readHostConfig, runHost } from './cli-host.ts';
 
 const USAGE =
@@ -106,11 +106,12 @@ async function runCommand(argv: string[]): Promise<number> {
     return runHost({ placement, guests, consoleDir: values['console-dir'] });
   }
   const file = positionals[0];
-  // Tiered translation compiles in a worker that spends ~0.4 s loading binaryen: start it before
-  // anything else (reading the guest, instantiating the core), as the machine will use it.
-  if (engine === 'jit' && jitThreshold !== 0 && !values.deterministic) {
+  // Tiered translation compiles in a worker that spends ~0.3 s loading binaryen: start it before
+  // anything else (reading the guest, instantiating the core), as the machine will use it (when
+  // bin/wasmvisor.js has not already).
+  if (wantsCompileWorker(['run', ...argv]))
     void import('./jit/worker-host.ts').then((w) => w.compileWorker());
-  }
+
   const bytes = await readGuest(file);
   const firmware = values.bios !== undefined ? await readGuest(values.bios) : undefined;
 
