@@ -27,6 +27,55 @@ export function compileWorker(): Promise<CompileWorker | undefined> {
   return shared;
 }
 
+/** Where the worker's results come back: its own port, or a channel handed to another thread. */
+interface JobPort {
+  postMessage(message: unknown): void;
+  // `any`: Node's `on` is overloaded per event, and only 'message' is used here.
+  on(event: string, listener: (value: any) => void): unknown;
+}
+
+/** Sends jobs through `port` and calls each job's `done` when its result comes back. */
+function overPort(port: JobPort): CompileWorker {
+  const waiting = new Map<number, Done>();
+  let nextId = 1;
+  port.on('message', (m: { id: number; result?: CompiledBatch }) => {
+    const done = waiting.get(m.id);
+    waiting.delete(m.id);
+    done?.(m.result);
+  });
+  return {
+    submit(regions, layout, ramSize, done) {
+      const id = nextId++;
+      waiting.set(id, done);
+      port.postMessage({ id, regions, layout, ramSize } satisfies CompileJob);
+    },
+  };
+}
+
+/**
+ * A channel to this process's compile worker for another thread (a partitioned guest's worker,
+ * src/vmm/host.ts), so that all guests share one binaryen instead of loading one each (0.3 s and
+ * ~100 MB apiece). Undefined where no compile worker can run.
+ */
+export async function compileWorkerPort(): Promise<import('node:worker_threads').MessagePort | undefined> {
+  await compileWorker();
+  if (!worker) return undefined;
+  const { MessageChannel } = await import('node:worker_threads');
+  const { port1, port2 } = new MessageChannel();
+  worker.postMessage({ port: port2 }, [port2]);
+  return port1;
+}
+
+/** In a thread given such a port: its machines compile through it (call before creating them). */
+export function useCompileWorkerPort(port: import('node:worker_threads').MessagePort): void {
+  const remote = overPort(port);
+  // The port must not keep the thread alive once its guest is done (as worker.unref() below).
+  port.unref();
+  shared = Promise.resolve(remote);
+}
+
+let worker: import('node:worker_threads').Worker | undefined;
+
 async function start(): Promise<CompileWorker | undefined> {
   if (typeof process === 'undefined' || !process.versions?.node) return undefined;
   const { Worker } = await import('node:worker_threads');
@@ -37,14 +86,8 @@ async function start(): Promise<CompileWorker | undefined> {
   const here = import.meta.url.endsWith('.ts') ? '../../dist/jit/compile-worker.js' : './compile-worker.js';
   const url = new URL(here, import.meta.url);
   if (!existsSync(fileURLToPath(url))) return undefined;
-  const worker = new Worker(url);
-  const waiting = new Map<number, Done>();
-  let nextId = 1;
-  worker.on('message', (m: { id: number; result?: CompiledBatch }) => {
-    const done = waiting.get(m.id);
-    waiting.delete(m.id);
-    done?.(m.result);
-  });
+  worker = new Worker(url);
+  const compile = overPort(worker);
   worker.on('error', () => {
     // A crashed worker only means slower code: its jobs never finish and the interpreter runs.
   });
@@ -52,11 +95,5 @@ async function start(): Promise<CompileWorker | undefined> {
   // after it ended do not matter, and a short guest must not wait for binaryen to load. (After
   // the listeners: adding a 'message' listener refs the worker again.)
   worker.unref();
-  return {
-    submit(regions, layout, ramSize, done) {
-      const id = nextId++;
-      waiting.set(id, done);
-      worker.postMessage({ id, regions, layout, ramSize } satisfies CompileJob);
-    },
-  };
+  return compile;
 }

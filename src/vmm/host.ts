@@ -296,6 +296,13 @@ export class Host {
 
 // --- partitioned placement: a worker thread per guest (src/vmm/guest-worker.ts) ---
 
+/** What a guest's worker starts with. */
+export interface GuestWorkerData {
+  config: GuestConfig;
+  /** A channel to the host's compile worker (see compileWorkerPort). */
+  compilePort?: import('node:worker_threads').MessagePort;
+}
+
 /** Messages from the host to a guest's worker. */
 export type ToWorker =
   { type: 'input'; bytes: Uint8Array } | { type: 'pause' } | { type: 'resume' } | { type: 'stop' };
@@ -332,7 +339,14 @@ class PartitionedGuest {
     if (!existsSync(fileURLToPath(url))) {
       throw new WasmvisorError('partitioned placement needs the compiled worker (run npm run build:ts)');
     }
-    const worker = new Worker(url, { workerData: config });
+    // Tiered translation: the guests share this thread's compile worker (one binaryen, loaded
+    // once) instead of loading one each; everything else of theirs is their own.
+    const tiered = config.engine === 'jit' && config.jitThreshold !== 0 && !config.deterministic;
+    const compilePort = tiered
+      ? await (await import('../jit/worker-host.ts')).compileWorkerPort()
+      : undefined;
+    const workerData: GuestWorkerData = { config, compilePort };
+    const worker = new Worker(url, { workerData, transferList: compilePort ? [compilePort] : [] });
     const guest = new PartitionedGuest(worker, config.name);
     let ready!: () => void;
     let failed!: (e: Error) => void;
