@@ -107,6 +107,15 @@ describe('isolation: a hostile guest is stopped or contained, its neighbour unha
     expectAttacker: (s: GuestStats, out: string) => void;
   }[] = [
     {
+      name: 'a crash: no trap handler, a jump into nothing',
+      guest: { elf: hostile('crash') },
+      expectAttacker: (s, out) => {
+        expect(s.result?.exitReason).toBe('fatal');
+        expect(s.result?.message).toMatch(/no usable trap handler: instruction access fault at pc 0x0/);
+        expect(out).toBe('crash: jumping into nothing\n');
+      },
+    },
+    {
       name: 'wild pointers and MMIO to every 64 KiB below RAM',
       guest: { elf: hostile('wild') },
       expectAttacker: (s, out) => {
