@@ -5,7 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Host, type Placement } from '../src/index.ts';
+import { compileWorkerReady } from '../src/jit/worker-host.ts';
 import { parseElf } from '../src/loader/elf.ts';
+import type { SweepPoint } from './schema.ts';
+import type { GuestCountSweep } from './sweeps.ts';
 
 export interface MultiGuestRow {
   placement: Placement;
@@ -53,6 +56,8 @@ export async function runMultiGuest(options: MultiGuestOptions = {}): Promise<Mu
   } = options;
   const workload = options.workload ?? 'crc32';
   const elf = endless(workload);
+  // binaryen's load (0.3 s or more) is start-up, not throughput: wait for it before timing.
+  if (engine === 'jit') await compileWorkerReady();
   const rows: MultiGuestRow[] = [];
   for (const placement of placements) {
     for (const guests of counts) {
@@ -89,6 +94,27 @@ export function formatMultiGuest(rows: MultiGuestRow[]): string {
   }
   return lines.join('\n') + '\n';
 }
+
+/**
+ * The bench's "number of guests" sweep (registered in bench/cli.ts): a series per placement, on
+ * the jit, x = guests running at once, mips = their instructions per second together.
+ */
+export const guestCountSweep: GuestCountSweep = async (ctx) => {
+  const rows = await runMultiGuest({
+    counts: ctx.quick ? [1, 2, 4] : [1, 2, 4, 8],
+    seconds: ctx.quick ? 0.5 : 2,
+  });
+  return rows.map((r): SweepPoint => ({
+    series: r.placement,
+    runner: 'jit',
+    x: r.guests,
+    status: 'ok',
+    seconds: r.seconds,
+    instret: r.instret,
+    mips: r.aggregateMips,
+    extra: { minShare: Math.min(...r.shares), maxShare: Math.max(...r.shares) },
+  }));
+};
 
 // `npx tsx bench/multi-guest.ts [--quick]`: the sweep alone.
 if (process.argv[1]?.endsWith('multi-guest.ts')) {

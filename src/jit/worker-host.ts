@@ -27,6 +27,18 @@ export function compileWorker(): Promise<CompileWorker | undefined> {
   return shared;
 }
 
+/**
+ * Resolves once the compile worker has loaded binaryen (its first answer comes after that), for
+ * measurements that must not include the load; at once where there is no worker.
+ */
+export async function compileWorkerReady(): Promise<void> {
+  const w = await compileWorker();
+  if (!w) return;
+  worker?.ref(); // the worker is unref'd: waiting on it must keep the process alive
+  await new Promise<void>((resolve) => w.submit([], {} as Layout, 0, () => resolve()));
+  worker?.unref();
+}
+
 /** Where the worker's results come back: its own port, or a channel handed to another thread. */
 interface JobPort {
   postMessage(message: unknown): void;
@@ -83,7 +95,9 @@ async function start(): Promise<CompileWorker | undefined> {
   const { fileURLToPath } = await import('node:url');
   // The worker runs compiled JavaScript: next to this file in dist/, or in dist/ when this is the
   // TypeScript source (tests).
-  const here = import.meta.url.endsWith('.ts') ? '../../dist/jit/compile-worker.js' : './compile-worker.js';
+  const here = new URL(import.meta.url).pathname.endsWith('.ts')
+    ? '../../dist/jit/compile-worker.js'
+    : './compile-worker.js';
   const url = new URL(here, import.meta.url);
   if (!existsSync(fileURLToPath(url))) return undefined;
   worker = new Worker(url);

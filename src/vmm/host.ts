@@ -334,7 +334,9 @@ class PartitionedGuest {
     const { existsSync } = await import('node:fs');
     const { fileURLToPath } = await import('node:url');
     // Workers run compiled JavaScript: next to this file in dist/, or in dist/ for the TS sources.
-    const here = import.meta.url.endsWith('.ts') ? '../../dist/vmm/guest-worker.js' : './guest-worker.js';
+    const here = new URL(import.meta.url).pathname.endsWith('.ts')
+      ? '../../dist/vmm/guest-worker.js'
+      : './guest-worker.js';
     const url = new URL(here, import.meta.url);
     if (!existsSync(fileURLToPath(url))) {
       throw new WasmvisorError('partitioned placement needs the compiled worker (run npm run build:ts)');
