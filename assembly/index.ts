@@ -53,6 +53,7 @@ export const layoutStatJcHits: usize = L.STAT_JC_HITS;
 export const layoutStatJcMisses: usize = L.STAT_JC_MISSES;
 export const layoutStatChained: usize = L.STAT_CHAINED;
 export const layoutStatReturned: usize = L.STAT_RETURNED;
+export const layoutStatTranslatedInsns: usize = L.STAT_TRANSLATED_INSNS;
 export const layoutJcContext: usize = L.JC_CONTEXT;
 export const layoutTlbFetch: usize = L.TLB_FETCH;
 export const layoutTlbLoad: usize = L.TLB_LOAD;

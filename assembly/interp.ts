@@ -8,7 +8,7 @@ import {
   EXIT_ADDR, EXIT_BUDGET, EXIT_CAUSE, EXIT_CODE_WRITE, EXIT_ECALL, EXIT_FATAL, EXIT_FLAGS, EXIT_LEN, EXIT_MMIO,
   EXIT_RD, EXIT_SIZE, EXIT_VALUE, EXIT_WATCH, EXIT_WFI, MMIO_SIGNED, MMIO_STORE, PAGE_CODE, PAGE_FLAGS,
   PAGE_WATCH, PC, RAM, RAM_BASE, RAM_SIZE, REGS, RESERVATION, CODE_LINES, CODE_LINE_SHIFT, CONFIG_JIT,
-  EXIT_CONTINUE, EXIT_HOT, HOT_COUNTERS, STAT_JC_HITS, STAT_JC_MISSES, HOT_ENTRIES, HOT_THRESHOLD, INSTRET_LIMIT, JUMP_CACHE, JUMP_ENTRIES,
+  EXIT_CONTINUE, EXIT_HOT, HOT_COUNTERS, STAT_JC_HITS, STAT_JC_MISSES, STAT_TRANSLATED_INSNS, HOT_ENTRIES, HOT_THRESHOLD, INSTRET_LIMIT, JUMP_CACHE, JUMP_ENTRIES,
   EXIT_MODE, TLB_FETCH, TLB_LOAD, TLB_STORE, JC_CONTEXT, JC_GENERATION,
 } from './layout';
 import {
@@ -382,10 +382,12 @@ export function execOp(): i32 {
         steps = 0;
         traps = 0;
         store<u64>(PC, pc);
-        store<u64>(INSTRET_LIMIT, csr(MINSTRET) + <u64>budget);
+        const before = csr(MINSTRET);
+        store<u64>(INSTRET_LIMIT, before + <u64>budget);
         const r = call_indirect<i32>(load<u32>(j, 8), load<u32>(j, 12));
-        if (r != EXIT_CONTINUE) return r;
         const after = csr(MINSTRET);
+        store<u64>(STAT_TRANSLATED_INSNS, load<u64>(STAT_TRANSLATED_INSNS) + (after - before));
+        if (r != EXIT_CONTINUE) return r;
         budget = <i32>(load<u64>(INSTRET_LIMIT) - after);
         pc = load<u64>(PC);
         fallthrough = ~pc;

@@ -46,6 +46,9 @@ export const JC_GENERATION: usize = STATE + 0x188; // u64: this hart's; new at s
 // u64: the next generation to hand out, shared by all harts, so no two harts ever use the same one
 // (harts time-share this state; the supervisor swaps the per-hart part, src/vmm/harts.ts).
 export const JC_GENERATION_NEXT: usize = STATE + 0x190;
+// Transition counter (u64), for --stats: instructions retired in translated code (the bench's
+// split of core time between translated code and the interpreter).
+export const STAT_TRANSLATED_INSNS: usize = STATE + 0x198;
 
 export const MMIO_STORE: u8 = 1;
 export const MMIO_SIGNED: u8 = 2;

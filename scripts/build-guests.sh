@@ -12,6 +12,7 @@
 #   bench/guests/paged-<name>.elf       workload <name> as a U-mode program under Sv39 (sources in
 #                                       bench/guests/paged/); its expected.json entry is a copy of
 #                                       <name>'s
+#   bench/micro/micro.elf               the virtualization microbenchmarks (bench/micro.ts)
 # The ELFs and reference files are committed, so nothing here is needed to run the tests.
 #
 # Needs riscv64-unknown-elf-gcc (set CROSS=<prefix> for another toolchain), host gcc and node.
@@ -134,6 +135,17 @@ for src in "$TG"/hostile/*.c; do
   echo "  CC  test/guests/hostile/$n.elf"
 done
 
+# ---------------------------------------------------------------- interactive guests (test/guests/interactive)
+# Guests that read console input: test/replay.test.ts records and replays sessions with them. Their
+# output depends on when the input arrives (echo.elf counts its polls), so they have no QEMU
+# reference and test/guests.test.ts does not run them.
+echo "building interactive guests"
+for src in "$TG"/interactive/*.c; do
+  n=$(basename "${src%.c}")
+  "$CC" "${CFLAGS[@]}" -o "$TG/interactive/$n.elf" "$COMMON/crt0.S" "$COMMON/lib.c" "$COMMON/fmt.c" "$src" "${LIBS[@]}"
+  echo "  CC  test/guests/interactive/$n.elf"
+done
+
 # ---------------------------------------------------------------- bench guests
 echo "building bench workloads"
 bench_srcs=("$BG"/*.c)
@@ -175,6 +187,20 @@ for n in "${PAGED[@]}"; do
   "$NM" "$BG/paged-$n.elf" | grep -q ' [DdGg] bench_scale$' || die "paged-$n.elf has no bench_scale symbol in .data"
   echo "  CC  bench/guests/paged-$n.elf"
 done
+
+# ---------------------------------------------------------------- virtualization microbenchmarks
+# bench/micro/micro.elf: an S-mode kernel (micro.c, micro.S, micro.h, with test/guests/smode's
+# sentry.S and skernel.ld, common/lib.c and fmt.c) that times one operation (system call, page
+# fault, CSR write, MMIO, timer interrupt, SBI call, FENCE.I, printing a line) `micro_count`
+# times; bench/micro.ts patches micro_op and micro_count and runs it with --sbi builtin.
+MG="$ROOT/bench/micro"
+echo "building microbenchmarks"
+"$CC" "${SFLAGS[@]}" -I"$MG" -o "$MG/micro.elf" "$SG/sentry.S" "$MG/micro.S" "$MG/micro.c" \
+  "$COMMON/lib.c" "$COMMON/fmt.c" "${LIBS[@]}"
+for sym in micro_op micro_count; do
+  "$NM" "$MG/micro.elf" | grep -q " [Dd] $sym\$" || die "micro.elf has no $sym symbol in .data"
+done
+echo "  CC  bench/micro/micro.elf"
 
 # ---------------------------------------------------------------- native bench references
 echo "native bench references (host $HOSTCC -O2 -DNATIVE)"

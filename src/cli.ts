@@ -1,15 +1,39 @@
 // The command line. It uses only the embedding API (src/index.ts), as any embedder would; files,
 // terminals and exit codes stay here, out of the core and the supervisor.
 import { parseArgs } from 'node:util';
-import { createMachine, WasmvisorError, type EngineName, type RunResult } from './index.ts';
+import {
+  createMachine,
+  Machine,
+  recordInput,
+  replayInput,
+  restoreMachine,
+  WasmvisorError,
+  type EngineName,
+  type InputLogHeader,
+  type Lockstep,
+  type RunProfile,
+  type RunResult,
+} from './index.ts';
 import { MAX_HARTS } from './vmm/machine.ts';
 import { parseCount, parseSize, wantsCompileWorker } from './cli-args.ts';
 import { guestsFromFiles, parseWeights, readGuest, readHostConfig, runHost } from './cli-host.ts';
+import {
+  checkReplay,
+  guestIdentity,
+  replayDifference,
+  SESSION_OPTIONS,
+  sessionFromFlags,
+  startRecording,
+  writeSnapshotFile,
+  type Session,
+} from './cli-session.ts';
 
 const USAGE =
-  'usage: wasmvisor run <guest.elf> [--engine interp|jit|lockstep] [--jit-threshold N] [--lockstep-step N] [--memory 128M] [--max-insns N] [--sbi builtin|none] [--bios FIRMWARE.elf] [--bootargs TEXT] [--smp N] [--deterministic] [--stats] [--trace]\n' +
+  'usage: wasmvisor run <guest.elf> [--engine interp|jit|lockstep] [--jit-threshold N] [--lockstep-step N] [--memory 128M] [--max-insns N] [--sbi builtin|none] [--bios FIRMWARE.elf] [--bootargs TEXT] [--smp N] [--deterministic] [--stats [--stats-samples]] [--trace] [--snapshot-at N --snapshot-file F] [--record LOG | --replay LOG]\n' +
   '       wasmvisor run <a.elf> <b.elf> ... [--placement time-shared|partitioned] [--weights 1,2,...] [--time-limit SECONDS] [--console-dir DIR] [--engine interp|jit] [--memory 128M] [--max-insns N] ...\n' +
-  '       wasmvisor host <config.json>';
+  '       wasmvisor resume <vm.snap> [--engine interp|jit] [--jit-threshold N] [--max-insns N] [--stats] [--snapshot-at N --snapshot-file F] [--record LOG | --replay LOG]\n' +
+  '       wasmvisor host <config.json>\n' +
+  '       wasmvisor bench [guest.elf|workload ...] [--quick] [--out DIR] [--compare old.json] ... (wasmvisor bench --help)';
 
 async function runCommand(argv: string[]): Promise<number> {
   let parsed;
@@ -29,11 +53,13 @@ async function runCommand(argv: string[]): Promise<number> {
         smp: { type: 'string' },
         deterministic: { type: 'boolean', default: false },
         stats: { type: 'boolean', default: false },
+        'stats-samples': { type: 'boolean', default: false },
         trace: { type: 'boolean', default: false },
         placement: { type: 'string' },
         weights: { type: 'string' },
         'time-limit': { type: 'string' },
         'console-dir': { type: 'string' },
+        ...SESSION_OPTIONS,
       },
     });
   } catch (e) {
@@ -77,7 +103,19 @@ async function runCommand(argv: string[]): Promise<number> {
   const hostFlags = ['placement', 'weights', 'time-limit', 'console-dir'] as const;
   if (positionals.length > 1 || hostFlags.some((f) => values[f] !== undefined)) {
     // Several guests (or host options): each its own machine under a host (src/vmm/host.ts).
-    const single = (['bios', 'lockstep-step', 'stats', 'trace'] as const).find((f) => values[f]);
+    const single = (
+      [
+        'bios',
+        'lockstep-step',
+        'stats',
+        'stats-samples',
+        'trace',
+        'snapshot-at',
+        'snapshot-file',
+        'record',
+        'replay',
+      ] as const
+    ).find((f) => values[f]);
     if (single) throw new WasmvisorError(`--${single} is for a run of one guest`, 2);
     if (engine === 'lockstep') throw new WasmvisorError('lockstep runs one guest at a time', 2);
     const placement = values.placement ?? 'time-shared';
@@ -106,6 +144,8 @@ async function runCommand(argv: string[]): Promise<number> {
     return runHost({ placement, guests, consoleDir: values['console-dir'] });
   }
   const file = positionals[0];
+  if (values['stats-samples'] && !values.stats) throw new WasmvisorError('--stats-samples needs --stats', 2);
+  const session = await sessionFromFlags(values, engine);
   // Tiered translation compiles in a worker that spends ~0.3 s loading binaryen: start it before
   // anything else (reading the guest, instantiating the core), as the machine will use it (when
   // bin/wasmvisor.js has not already).
@@ -127,15 +167,82 @@ async function runCommand(argv: string[]): Promise<number> {
   });
   if (firmware) machine.loadFirmware(firmware, values.bios);
   machine.loadElf(bytes, file);
-  machine.onOutput((chunk) => process.stdout.write(chunk));
-  const onInput = (data: Buffer) => machine.pushInput(new Uint8Array(data));
-  if (!process.stdin.isTTY) process.stdin.on('data', onInput);
+  return runMachine(machine, {
+    engine,
+    maxInsns,
+    stats: values.stats,
+    statsSamples: values['stats-samples'],
+    trace: values.trace,
+    session,
+    logHeader: {
+      guest: guestIdentity(file, bytes, ...(firmware ? [firmware] : [])),
+      machine: {
+        memory,
+        harts: harts ?? 1,
+        sbi,
+        deterministic: values.deterministic || engine === 'lockstep',
+        bootargs: values.bootargs ?? '',
+      },
+    },
+  });
+}
 
+interface RunSettings {
+  engine: string;
+  maxInsns?: bigint;
+  stats?: boolean;
+  statsSamples?: boolean;
+  trace?: boolean;
+  session: Session;
+  /** What runs and the options that define the VM, for input logs. */
+  logHeader: InputLogHeader;
+}
+
+/** Runs a loaded (or restored) machine with the console on stdin/stdout: `run` and `resume`. */
+async function runMachine(machine: Machine | Lockstep, settings: RunSettings): Promise<number> {
+  const { engine, session } = settings;
+  checkReplay(session, settings.logHeader);
+  const snapshotAt = session.snapshotAt;
+  if (snapshotAt !== undefined && snapshotAt < machine.instret) {
+    throw new WasmvisorError(
+      `--snapshot-at ${snapshotAt}: the guest is already at instruction ${machine.instret}`,
+      2,
+    );
+  }
+  // The run stops at the snapshot point, or at --max-insns if that comes first.
+  const maxInsns =
+    snapshotAt !== undefined && (settings.maxInsns === undefined || snapshotAt <= settings.maxInsns)
+      ? snapshotAt
+      : settings.maxInsns;
+  const recording =
+    session.recordFile !== undefined ? startRecording(session.recordFile, settings.logHeader) : undefined;
+  machine.onOutput((chunk) => process.stdout.write(chunk));
+  const onInput = (data: Buffer) => {
+    if (recording) recording.input(recordInput(machine, new Uint8Array(data)));
+    else machine.pushInput(new Uint8Array(data));
+  };
+  // A replay takes its input from the log only.
+  if (session.replay && machine instanceof Machine) replayInput(machine, session.replay);
+  else if (!process.stdin.isTTY) process.stdin.on('data', onInput);
+
+  // --stats-samples (for `wasmvisor bench`): the warm-up curve, where the host time went, and when
+  // the guest started (process start-up) and the translator became ready, in the --stats line.
+  const samples: [number, number][] = [];
+  const profile: RunProfile = { coreSeconds: 0, exitSeconds: {}, yieldSeconds: 0 };
+  const startupSeconds = performance.now() / 1000;
+  let translatorReadySeconds: number | undefined;
+  if (settings.statsSamples && engine !== 'interp') {
+    void machine.jitReady().then(() => (translatorReadySeconds = performance.now() / 1000 - startupSeconds));
+  }
   let result: RunResult;
   try {
     result = await machine.run({
+      ...(settings.statsSamples && {
+        onSample: (seconds: number, instret: bigint) => samples.push([seconds, Number(instret)]),
+        profile,
+      }),
       maxInsns,
-      trace: values.trace
+      trace: settings.trace
         ? (pc, text) => process.stderr.write(`0x${pc.toString(16).padStart(16, '0')}  ${text}\n`)
         : undefined,
     });
@@ -144,21 +251,115 @@ async function runCommand(argv: string[]): Promise<number> {
     process.stdin.pause();
     process.stdin.unref?.();
   }
-  if (result.message) process.stderr.write(`wasmvisor: ${result.message}\n`);
-  if (values.stats) {
+  let exitCode = result.exitCode;
+  let exitReason: string = result.exitReason;
+  if (snapshotAt !== undefined && maxInsns === snapshotAt && result.exitReason === 'max-insns') {
+    if (!(machine instanceof Machine)) throw new Error('snapshots need a Machine'); // refused earlier
+    const bytes = await machine.snapshot();
+    writeSnapshotFile(session.snapshotFile!, bytes);
+    process.stderr.write(
+      `wasmvisor: snapshot at instruction ${result.instret} written to ${session.snapshotFile} (${bytes.length} bytes)\n`,
+    );
+    [exitCode, exitReason] = [0, 'snapshot'];
+  } else {
+    if (result.message) process.stderr.write(`wasmvisor: ${result.message}\n`);
+    if (snapshotAt !== undefined) {
+      process.stderr.write(
+        `wasmvisor: the run ended before instruction ${snapshotAt}: no snapshot written\n`,
+      );
+    }
+  }
+  const ended = { at: result.instret, exitCode, exitReason };
+  recording?.end(ended);
+  const differs = session.replay && replayDifference(session.replay, ended);
+  if (differs) process.stderr.write(`wasmvisor: ${differs}\n`);
+  if (settings.stats) {
     const stats = {
       engine,
       instret: Number(result.instret),
       seconds: result.seconds,
       mips: result.seconds > 0 ? Number(result.instret) / result.seconds / 1e6 : 0,
-      exitCode: result.exitCode,
-      exitReason: result.exitReason,
+      exitCode,
+      exitReason,
       exits: machine.exits,
       ...(machine.jitStats() && { jit: machine.jitStats() }),
+      ...(settings.statsSamples && {
+        startupSeconds,
+        translatorReadySeconds,
+        profile,
+        samples: [...samples, [result.seconds, Number(result.instret)]],
+      }),
     };
     process.stderr.write(JSON.stringify(stats) + '\n');
   }
-  return result.exitCode;
+  return exitCode;
+}
+
+/** `wasmvisor resume vm.snap`: continues a snapshot's VM on either engine, console as `run`'s. */
+async function resumeCommand(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        engine: { type: 'string', default: 'interp' },
+        'jit-threshold': { type: 'string' },
+        'max-insns': { type: 'string' },
+        stats: { type: 'boolean', default: false },
+        ...SESSION_OPTIONS,
+      },
+    });
+  } catch (e) {
+    throw new WasmvisorError(`${(e as Error).message.split('\n')[0]}\n${USAGE}`, 2);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1) throw new WasmvisorError(`expected one snapshot file\n${USAGE}`, 2);
+  const engine = values.engine;
+  if (engine !== 'interp' && engine !== 'jit') {
+    throw new WasmvisorError(`unknown engine '${engine}' (resume runs on interp or jit)`, 2);
+  }
+  const session = await sessionFromFlags(values, engine);
+  const file = positionals[0];
+  const bytes = await readGuest(file);
+  const machine = await restoreMachine(
+    bytes,
+    {
+      engine,
+      jitThreshold:
+        values['jit-threshold'] !== undefined
+          ? Number(parseCount(values['jit-threshold'], '--jit-threshold'))
+          : undefined,
+    },
+    file,
+  );
+  return runMachine(machine, {
+    engine,
+    maxInsns: values['max-insns'] !== undefined ? parseCount(values['max-insns'], '--max-insns') : undefined,
+    stats: values.stats,
+    session,
+    logHeader: {
+      guest: guestIdentity(file, bytes),
+      machine: {
+        memory: machine.ramSize,
+        harts: machine.harts.count,
+        sbi: machine.sbiMode,
+        deterministic: machine.deterministic,
+        bootargs: machine.bootargs,
+      },
+    },
+  });
+}
+
+/**
+ * `wasmvisor bench`: the benchmark lives in bench/ as TypeScript beside its workloads (and the
+ * microbenchmarks); tsx, a dependency, loads it here as it does for `npm run bench`.
+ */
+async function benchCommand(argv: string[]): Promise<number> {
+  const { tsImport } = await import('tsx/esm/api');
+  const url = new URL('../bench/cli.ts', import.meta.url).href;
+  const bench = (await tsImport(url, import.meta.url)) as { benchMain(argv: string[]): Promise<number> };
+  return bench.benchMain(argv);
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -167,6 +368,10 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'run':
         return await runCommand(rest);
+      case 'bench':
+        return await benchCommand(rest);
+      case 'resume':
+        return await resumeCommand(rest);
       case 'host':
         if (rest.length !== 1) throw new WasmvisorError(`expected one configuration file\n${USAGE}`, 2);
         return await runHost(await readHostConfig(rest[0]));

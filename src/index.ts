@@ -7,13 +7,38 @@
  *   const result = await vm.run();   // { exitReason: 'exit', exitCode: 0, instret, seconds }
  */
 import { WasmvisorError } from './errors.ts';
-import { Machine, type EngineName as MachineEngine, type MachineOptions } from './vmm/machine.ts';
+import {
+  Machine,
+  type EngineName as MachineEngine,
+  type MachineOptions,
+  type RestoreOptions,
+} from './vmm/machine.ts';
 import { Lockstep, type LockstepOptions } from './vmm/lockstep.ts';
 
 export { Machine } from './vmm/machine.ts';
 export { Lockstep, EXIT_CODE_DIVERGED } from './vmm/lockstep.ts';
-export type { MachineOptions, RunOptions, RunResult, ExitReason, SbiMode } from './vmm/machine.ts';
+export type {
+  MachineOptions,
+  RestoreOptions,
+  RunOptions,
+  RunProfile,
+  RunResult,
+  ExitReason,
+  SbiMode,
+} from './vmm/machine.ts';
 export { DTB_RESERVED_BYTES } from './vmm/machine.ts';
+export { SNAPSHOT_VERSION, type SnapshotHeader } from './vmm/snapshot.ts';
+export {
+  parseInputLog,
+  recordInput,
+  replayInput,
+  headerLine,
+  eventLine,
+  endLine,
+  type InputLog,
+  type InputEvent,
+  type InputLogHeader,
+} from './vmm/replay.ts';
 export { Sbi, type SbiHost } from './vmm/sbi.ts';
 export {
   Host,
@@ -47,4 +72,17 @@ export async function createMachine(options: CreateOptions = {}): Promise<Machin
     throw new WasmvisorError(`unknown engine '${engine}' (expected interp, jit or lockstep)`);
   }
   return Machine.create({ ...rest, engine });
+}
+
+/**
+ * A machine from a snapshot (`await vm.snapshot()`), continuing where it was taken, on the engine
+ * `options` choose; the VM itself (memory, harts, SBI, clock) is the snapshot's. Throws
+ * WasmvisorError for a bad snapshot; `name` (e.g. the file) starts its message.
+ */
+export function restoreMachine(
+  bytes: Uint8Array,
+  options: RestoreOptions = {},
+  name?: string,
+): Promise<Machine> {
+  return Machine.restore(bytes, options, name);
 }

@@ -54,8 +54,11 @@ export interface Layout {
   /** Field offsets of a 16-byte decoded-instruction record. */
   decoded: { raw: number; imm: number; rd: number; rs1: number; rs2: number; op: number; len: number };
   hotThreshold: number;
-  /** Transition counters (u64): jump-cache hits and misses, chained and returned region exits. */
-  stats: { jcHits: number; jcMisses: number; chained: number; returned: number };
+  /**
+   * Transition counters (u64): jump-cache hits and misses, chained and returned region exits,
+   * instructions retired in translated code.
+   */
+  stats: { jcHits: number; jcMisses: number; chained: number; returned: number; translatedInsns: number };
   instretLimit: number;
   /** u64: the jump cache's context (jump-cache tags are pc ^ context; 0 unless paging). */
   jcContext: number;
@@ -168,6 +171,7 @@ export class Core {
         jcMisses: n('layoutStatJcMisses'),
         chained: n('layoutStatChained'),
         returned: n('layoutStatReturned'),
+        translatedInsns: n('layoutStatTranslatedInsns'),
       },
       instretLimit: n('layoutInstretLimit'),
       jcContext: n('layoutJcContext'),

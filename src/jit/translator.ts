@@ -53,6 +53,8 @@ export interface TranslatorStats {
   modules: number;
   translateSeconds: number;
   compileSeconds: number;
+  /** Bytes of Wasm compiled (every module, including those since dropped). */
+  wasmBytes: number;
   invalidations: number;
   flushes: number;
 }
@@ -80,6 +82,7 @@ export class Translator {
     modules: 0,
     translateSeconds: 0,
     compileSeconds: 0,
+    wasmBytes: 0,
     invalidations: 0,
     flushes: 0,
   };
@@ -229,6 +232,7 @@ export class Translator {
       if (structure !== 'relooper') s.restructured++;
     }
     s.modules++;
+    s.wasmBytes += batch.bytes.byteLength;
     s.translateSeconds += batch.buildMs / 1000;
     s.compileSeconds += (t2 - t1) / 1000;
   }
@@ -260,8 +264,15 @@ export class Translator {
   }
 
   /** How control moved: jump-cache hits and misses at interpreter block entries, region exits that
-   * chained to the next region, and those that returned to the interpreter or the host. */
-  transitions(): { jumpCacheHits: number; jumpCacheMisses: number; chained: number; returned: number } {
+   * chained to the next region, and those that returned to the interpreter or the host; and the
+   * instructions retired in translated code (the rest were interpreted). */
+  transitions(): {
+    jumpCacheHits: number;
+    jumpCacheMisses: number;
+    chained: number;
+    returned: number;
+    translatedInsns: number;
+  } {
     const { dv, layout } = this.core;
     const get = (a: number) => Number(dv.getBigUint64(a, true));
     return {
@@ -269,6 +280,7 @@ export class Translator {
       jumpCacheMisses: get(layout.stats.jcMisses),
       chained: get(layout.stats.chained),
       returned: get(layout.stats.returned),
+      translatedInsns: get(layout.stats.translatedInsns),
     };
   }
 

@@ -6,6 +6,7 @@ import type { Core } from '../core/core.ts';
 import { CSR, MENVCFG_STCE, MIP } from '../isa/csrs.ts';
 
 const RESERVATION = 0x118; // from layout.regs: the LR/SC reservation (see assembly/layout.ts)
+const JC_GENERATION_NEXT = 0x190; // from layout.regs: the generation counter all harts share
 const NO_RESERVATION = (1n << 64n) - 1n;
 
 /** What a hart is doing: running (or ready to), waiting in WFI, or stopped (SBI HSM). */
@@ -69,12 +70,7 @@ export class Harts {
   switchTo(h: number): void {
     if (h === this.current) return;
     this.saved[this.current] = this.capture();
-    const state = this.saved[h]!;
-    let at = 0;
-    for (const [start, end] of this.ranges) {
-      this.core.u8.set(state.subarray(at, at + end - start), start);
-      at += end - start;
-    }
+    this.put(this.saved[h]!);
     this.saved[h] = undefined;
     this.current = h;
     this.core.dv.setBigUint64(this.core.layout.regs + RESERVATION, NO_RESERVATION, true);
@@ -115,10 +111,60 @@ export class Harts {
     return n;
   }
 
+  /**
+   * Hart `h`'s architectural state for a snapshot: registers, pc, privilege, LR/SC reservation,
+   * jump-cache context and CSRs (the first three ranges), not its TLBs (the last), which are a cache.
+   */
+  archState(h: number): Uint8Array {
+    const state = h === this.current ? this.capture() : this.saved[h]!;
+    return state.slice(0, state.length - this.tlbBytes());
+  }
+
+  /** The length of archState(). */
+  get archStateBytes(): number {
+    return this.ranges.reduce((n, [s, e]) => n + e - s, 0) - this.tlbBytes();
+  }
+
+  /** The shared jump-cache generation counter (kept with a snapshot). */
+  get generationNext(): bigint {
+    return this.core.dv.getBigUint64(this.core.layout.regs + JC_GENERATION_NEXT, true);
+  }
+
+  /**
+   * Restores every hart from archState() copies (states[h]) with `current` in the core; TLBs start
+   * empty. For a machine that has not run yet.
+   */
+  restore(states: Uint8Array[], current: number, generationNext: bigint): void {
+    const tlb = this.tlbBytes();
+    for (let h = 0; h < this.count; h++) {
+      const full = new Uint8Array(states[h].length + tlb); // TLB entries of zero are empty
+      full.set(states[h]);
+      this.saved[h] = full;
+    }
+    this.current = current;
+    this.put(this.saved[current]!);
+    this.saved[current] = undefined;
+    this.core.dv.setBigUint64(this.core.layout.regs + JC_GENERATION_NEXT, generationNext, true);
+  }
+
+  private tlbBytes(): number {
+    const [start, end] = this.ranges[this.ranges.length - 1];
+    return end - start;
+  }
+
   private csrOffset(num: number): number {
     // The CSR file is the third range; the first two come before it in a saved copy.
     const [r0, r1] = this.ranges;
     return r0[1] - r0[0] + (r1[1] - r1[0]) + num * 8;
+  }
+
+  /** Puts a saved copy of a hart's state into the core. */
+  private put(state: Uint8Array): void {
+    let at = 0;
+    for (const [start, end] of this.ranges) {
+      this.core.u8.set(state.subarray(at, at + end - start), start);
+      at += end - start;
+    }
   }
 
   private capture(): Uint8Array {

@@ -9,11 +9,13 @@ import { Board, type BoardEvents } from '../machine/board.ts';
 import { boardDeviceTree } from '../machine/fdt.ts';
 import { Sbi, type SbiHost } from './sbi.ts';
 import { Harts } from './harts.ts';
+import { decodeSnapshot, encodeSnapshot, PAGE_BYTES, type DecodedSnapshot } from './snapshot.ts';
 import { CSR, MENVCFG_STCE, MIP, PRIV } from '../isa/csrs.ts';
 import { disassemble } from '../isa/disasm.ts';
 import {
   DEFAULT_RAM_BYTES,
   DETERMINISTIC_INSNS_PER_TICK,
+  EXACT_MARGIN,
   MAX_HOST_WAIT_MS,
   MTIME_HZ,
   SLICE_INSNS,
@@ -58,6 +60,12 @@ export interface MachineOptions {
   codeCacheRegions?: number;
 }
 
+/** What a restored machine may choose: how it runs, not what the VM is (that comes from the snapshot). */
+export type RestoreOptions = Pick<
+  MachineOptions,
+  'engine' | 'jitThreshold' | 'jitWorker' | 'codeCacheRegions'
+>;
+
 /** Why a run ended. */
 export type ExitReason =
   | 'exit' // the guest asked to stop (test finisher, HTIF)
@@ -86,6 +94,24 @@ export interface RunOptions {
   maxInsns?: bigint;
   /** Called before each instruction with (pc, disassembly): slow, for debugging. */
   trace?: (pc: bigint, text: string) => void;
+  /**
+   * run() only: called where it yields to the event loop (every YIELD_EVERY_MS, and every
+   * YIELD_WHILE_JIT_LOADS_MS while translator work is under way) with the guest seconds since the
+   * run started and the instructions retired so far: a warm-up curve (`--stats-samples`).
+   */
+  onSample?: (seconds: number, instret: bigint) => void;
+  /** Filled in as the run goes: where its host time went (two clock reads per exit; `--stats-samples`). */
+  profile?: RunProfile;
+}
+
+/** Where a run's host time went (RunOptions.profile), in seconds. */
+export interface RunProfile {
+  /** In the core: interpreting and running translated code. */
+  coreSeconds: number;
+  /** In the supervisor, handling each kind of exit (by the names of Machine.exits). */
+  exitSeconds: Record<string, number>;
+  /** Yielded to the event loop (run() only): console, translations arriving from the worker, WFI sleeps. */
+  yieldSeconds: number;
 }
 
 type OutputListener = (bytes: Uint8Array) => void;
@@ -143,6 +169,12 @@ export class Machine {
   readonly sbi: Sbi | undefined;
   /** Deterministic clock: ticks added by WFI skipping ahead to a deadline. */
   private skippedTicks = 0n;
+  /** Console bytes delivered to the output listeners, since the VM started (across snapshots). */
+  consoleBytes = 0;
+  /** Console input to deliver when the guest reaches an instruction count (scheduleInput), in order. */
+  private scheduledInput: { at: bigint; bytes: Uint8Array }[] = [];
+  /** closeInput(): no console input comes but what is scheduled. */
+  private inputClosed = false;
   /** How often the core returned to the supervisor, by exit reason. */
   readonly exits: Record<string, number> = {};
   /**
@@ -295,17 +327,18 @@ export class Machine {
     if (!this.firmware) this.forEachHart(() => (this.core.pc = image.entry));
     this.image = image;
     this.translator?.flush();
-    // HTIF: a store to tohost leaves the core, so the host sees it at once.
     this.board.htif.setSymbols(image.symbols);
-    this.tohost = image.symbols.get('tohost');
-    if (this.tohost !== undefined && this.inRam(this.tohost, 8)) {
-      this.core.u8[this.core.layout.pageFlags + Number((this.tohost - this.core.layout.ramBase) >> 12n)] |=
-        PAGE_WATCH;
-    } else {
-      this.tohost = undefined;
-    }
+    this.watchToHost(image.symbols.get('tohost'));
     if (this.sbi) this.bootSupervisor(image.entry);
     return image;
+  }
+
+  /** HTIF: a store to tohost leaves the core (its page is watched), so the host sees it at once. */
+  private watchToHost(tohost: bigint | undefined): void {
+    this.tohost = tohost !== undefined && this.inRam(tohost, 8) ? tohost : undefined;
+    if (this.tohost === undefined) return;
+    this.core.u8[this.core.layout.pageFlags + Number((this.tohost - this.core.layout.ramBase) >> 12n)] |=
+      PAGE_WATCH;
   }
 
   /**
@@ -507,6 +540,138 @@ export class Machine {
     this.board.uart.pushInput(bytes);
   }
 
+  /**
+   * Delivers console input when the guest has retired `at` instructions (at once if it has
+   * already): a run stops exactly there to take it, so a replayed run sees its input where the
+   * recorded one did (src/vmm/replay.ts).
+   */
+  scheduleInput(at: bigint, bytes: Uint8Array): void {
+    const i = this.scheduledInput.findIndex((e) => e.at > at);
+    this.scheduledInput.splice(i < 0 ? this.scheduledInput.length : i, 0, { at, bytes: bytes.slice() });
+  }
+
+  /**
+   * Says that no console input will come but what is scheduled (a replay): once that is
+   * delivered, a guest that waits only for input is reported stuck instead of waiting forever.
+   */
+  closeInput(): void {
+    this.inputClosed = true;
+  }
+
+  // --- snapshots (src/vmm/snapshot.ts) ---
+
+  /**
+   * The whole VM as bytes: the options that define it, every hart's and device's state, the
+   * supervisor's and the non-zero pages of RAM; not translations. Take it between runs (the state
+   * is copied before this returns a promise); Machine.restore() continues it on either engine.
+   * Console output gathered so far goes to the listeners first.
+   */
+  snapshot(): Promise<Uint8Array> {
+    if (this.ramSize % PAGE_BYTES !== 0) {
+      throw new WasmvisorError(
+        `a snapshot needs RAM in whole ${PAGE_BYTES}-byte pages (this VM has ${this.ramSize} bytes)`,
+      );
+    }
+    this.flushOutput();
+    const { harts, board } = this;
+    const size = harts.archStateBytes;
+    const hartStates = new Uint8Array(harts.count * size);
+    for (let h = 0; h < harts.count; h++) hartStates.set(harts.archState(h), h * size);
+    return encodeSnapshot({
+      header: {
+        machine: {
+          memory: this.ramSize,
+          harts: harts.count,
+          sbi: this.sbiMode,
+          deterministic: this.deterministic,
+          bootargs: this.bootargs,
+        },
+        engine: this.engine,
+        instret: this.instret.toString(),
+        core: { hartStateBytes: size, jcGenerationNext: harts.generationNext.toString() },
+        harts: { current: harts.current, turnStart: harts.turnStart.toString(), status: [...harts.status] },
+        clock: { skippedTicks: this.skippedTicks.toString() },
+        halted: this.halted?.code ?? null,
+        symbols: { tohost: board.htif.tohost?.toString(), fromhost: board.htif.fromhost?.toString() },
+        consoleBytes: this.consoleBytes,
+        devices: {
+          uart: board.uart.saveState(),
+          clint: board.clint.saveState(),
+          plic: board.plic.saveState(),
+          htif: board.htif.saveState(),
+        },
+        ram: { pages: 0 }, // counted by encodeSnapshot
+      },
+      hartStates,
+      ram: this.core.u8.subarray(this.core.layout.ram, this.core.layout.ram + this.ramSize),
+    });
+  }
+
+  /**
+   * A machine from snapshot() bytes, continuing where the snapshot was taken: the same VM (memory,
+   * harts, SBI, clock, bootargs come from the snapshot) on the engine `options` choose, its
+   * translator empty. `name` (the file) starts error messages; a bad snapshot throws WasmvisorError.
+   */
+  static async restore(bytes: Uint8Array, options: RestoreOptions = {}, name = 'snapshot'): Promise<Machine> {
+    const snap = await decodeSnapshot(bytes, name);
+    const { machine: vm, core } = snap.header;
+    let machine: Machine;
+    try {
+      machine = await Machine.create({ ...options, ...vm });
+    } catch (e) {
+      if (e instanceof WasmvisorError) throw new WasmvisorError(`${name}: ${e.message}`);
+      throw e;
+    }
+    if (core.hartStateBytes !== machine.harts.archStateBytes) {
+      throw new WasmvisorError(
+        `${name}: its hart state is ${core.hartStateBytes} bytes, ${machine.harts.archStateBytes} in this wasmvisor (another version made it)`,
+      );
+    }
+    machine.applySnapshot(snap, name);
+    return machine;
+  }
+
+  /** restore(): puts a decoded snapshot into this new machine (nothing has run or been loaded). */
+  private applySnapshot({ header, hartStates, pageNumbers, pages }: DecodedSnapshot, name: string): void {
+    const { core, harts, board } = this;
+    pageNumbers.forEach((p, i) =>
+      core.u8.set(pages.subarray(i * PAGE_BYTES, (i + 1) * PAGE_BYTES), core.layout.ram + p * PAGE_BYTES),
+    );
+    const size = header.core.hartStateBytes;
+    const states = Array.from({ length: harts.count }, (_, h) =>
+      hartStates.subarray(h * size, (h + 1) * size),
+    );
+    harts.restore(states, header.harts.current, BigInt(header.core.jcGenerationNext));
+    harts.turnStart = BigInt(header.harts.turnStart);
+    header.harts.status.forEach((s, h) => (harts.status[h] = s));
+    // Before the CLINT's state: mtime goes on from the value saved, on the clock this machine has now.
+    this.skippedTicks = BigInt(header.clock.skippedTicks);
+    this.halted = header.halted === null ? undefined : { code: header.halted };
+    this.consoleBytes = header.consoleBytes;
+    const symbols = new Map<string, bigint>();
+    for (const key of ['tohost', 'fromhost'] as const) {
+      const at = header.symbols[key];
+      if (at !== undefined) symbols.set(key, BigInt(at));
+    }
+    board.htif.setSymbols(symbols);
+    this.watchToHost(symbols.get('tohost'));
+    // Loading the devices re-drives their interrupt lines; the pending bits saved are the truth.
+    const mip = Array.from({ length: harts.count }, (_, h) => harts.csr(h, CSR.mip));
+    try {
+      const d = header.devices;
+      board.uart.loadState(d.uart);
+      board.plic.loadState(d.plic);
+      board.clint.loadState(d.clint);
+      board.htif.loadState(d.htif);
+    } catch (e) {
+      throw new WasmvisorError(`${name}: bad device state in the snapshot (${(e as Error).message})`);
+    }
+    mip.forEach((bits, h) => {
+      harts.setInterruptPending(h, (1n << 64n) - 1n, false);
+      harts.setInterruptPending(h, bits, true);
+    });
+  }
+
   // --- running ---
 
   /**
@@ -520,17 +685,19 @@ export class Machine {
     const start = performance.now();
     let lastYield = start;
     for (;;) {
-      const result = this.runSlice(options, start);
+      const result = this.runSlice(options, start, true);
       if (typeof result === 'object') return result;
       const now = performance.now();
       // Translator work arrives on event-loop turns: loading it, and regions back from the worker.
       const every = this.translatorBusy ? YIELD_WHILE_JIT_LOADS_MS : YIELD_EVERY_MS;
       if (result !== undefined || now - lastYield > every) {
+        options.onSample?.((now - start) / 1000, this.instret);
         // WFI sleeps on the event loop (no host CPU spent); otherwise just let input and
         // translator work in. All of it is guest time: only start-up before run() is not.
         this.flushOutput();
         await (result === undefined ? nextTurn() : new Promise((resolve) => setTimeout(resolve, result)));
         lastYield = performance.now();
+        if (options.profile) options.profile.yieldSeconds += (lastYield - now) / 1000;
       }
     }
   }
@@ -544,7 +711,7 @@ export class Machine {
     const stopAt = this.instret + insns;
     const limit = options.maxInsns !== undefined && options.maxInsns < stopAt ? options.maxInsns : stopAt;
     for (;;) {
-      const result = this.runSlice({ ...options, maxInsns: limit }, start);
+      const result = this.runSlice({ ...options, maxInsns: limit }, start, limit === options.maxInsns);
       if (typeof result === 'number') {
         const until = performance.now() + result;
         while (performance.now() < until) {
@@ -570,7 +737,7 @@ export class Machine {
     const stopAt = this.instret + insns;
     const limit = options.maxInsns !== undefined && options.maxInsns < stopAt ? options.maxInsns : stopAt;
     for (;;) {
-      const result = this.runSlice({ ...options, maxInsns: limit }, start);
+      const result = this.runSlice({ ...options, maxInsns: limit }, start, limit === options.maxInsns);
       if (typeof result === 'number') return result;
       if (result) {
         if (result.exitReason === 'max-insns' && limit === stopAt && options.maxInsns !== stopAt)
@@ -621,12 +788,18 @@ export class Machine {
 
   /**
    * One call into the core and the handling of its exit: a RunResult when the run is over, a
-   * number of milliseconds when the hart waits for an interrupt, else undefined.
+   * number of milliseconds when the hart waits for an interrupt, else undefined. `exactLimit`: a
+   * run that reaches options.maxInsns stops there exactly (on the jit too).
    */
-  private runSlice(options: RunOptions, start: number): RunResult | number | undefined {
+  private runSlice(options: RunOptions, start: number, exactLimit = false): RunResult | number | undefined {
     if (this.halted) return this.finish(start, 'exit', this.halted.code);
+    while (this.scheduledInput.length > 0 && this.scheduledInput[0].at <= this.instret) {
+      this.board.uart.pushInput(this.scheduledInput.shift()!.bytes);
+    }
     if (this.syncTime?.() ?? true) this.updateTimers();
     let budget = SLICE_INSNS;
+    // The slice must end at exactly `budget` retired instructions (see runCore).
+    let exact = false;
     if (this.harts.count > 1) {
       // A hart's turn is SLICE_INSNS instructions, however many exits it takes to run them.
       let ran = this.core.fn.readCsr(CSR.minstret) - this.harts.turnStart;
@@ -635,6 +808,8 @@ export class Machine {
         ran = 0n;
       }
       budget = SLICE_INSNS - Number(ran);
+      // Turns of exactly SLICE_INSNS make the harts' interleaving a function of instret.
+      exact = this.deterministic;
     }
     if (options.maxInsns !== undefined) {
       const left = options.maxInsns - this.instret;
@@ -646,16 +821,80 @@ export class Machine {
           `stopped after ${this.instret} instructions (--max-insns)`,
         );
       }
-      if (left < BigInt(budget)) budget = Number(left);
+      if (left < BigInt(budget)) {
+        budget = Number(left);
+        exact ||= exactLimit;
+      }
+    }
+    const event = this.insnsToNextEvent();
+    if (event !== undefined && event < budget) {
+      budget = Number(event);
+      exact = true;
     }
     if (options.trace) {
       budget = 1;
       const pc = this.core.pc;
       options.trace(pc, this.disassembleAt(pc));
     }
-    const reason = this.core.fn.run(budget);
+    const profile = options.profile;
+    const t0 = profile ? performance.now() : 0;
+    const reason = this.runCore(budget, exact);
     const name = EXIT_NAMES[reason] ?? String(reason);
     this.exits[name] = (this.exits[name] ?? 0) + 1;
+    if (!profile) return this.handleExit(reason, start);
+    const t1 = performance.now();
+    const result = this.handleExit(reason, start);
+    profile.coreSeconds += (t1 - t0) / 1000;
+    profile.exitSeconds[name] = (profile.exitSeconds[name] ?? 0) + (performance.now() - t1) / 1000;
+    return result;
+  }
+
+  /**
+   * Calls the core for `budget` instructions. The interpreter stops exactly there, translated code
+   * only at its next backward branch or region exit (up to a region later). Where the stop must be
+   * exact, translated code gets the budget less EXACT_MARGIN and the last stretch is interpreted.
+   */
+  private runCore(budget: number, exact: boolean): number {
+    const { dv, layout, fn } = this.core;
+    if (!exact || (dv.getBigUint64(layout.configFlags, true) & CONFIG_JIT) === 0n) return fn.run(budget);
+    if (budget > EXACT_MARGIN) return fn.run(budget - EXACT_MARGIN);
+    this.setJit(false);
+    try {
+      return fn.run(budget);
+    } finally {
+      this.setJit(true);
+    }
+  }
+
+  /**
+   * Instructions (of the running hart) until something is due at a set instruction count: the
+   * next scheduled input, and on the deterministic clock the next timer deadline of any hart
+   * (mtimecmp, and stimecmp with Sstc), so that timer interrupts become pending at the same
+   * instruction however the run is sliced (by exits, the engine, or a snapshot).
+   */
+  private insnsToNextEvent(): bigint | undefined {
+    let next = this.scheduledInput.length > 0 ? this.scheduledInput[0].at - this.instret : undefined;
+    if (!this.deterministic) return next;
+    const now = this.ticks();
+    const instretNow = this.core.fn.instretNow();
+    const { clint } = this.board;
+    for (let h = 0; h < this.harts.count; h++) {
+      const deadlines = [clint.nextDeadline(h)];
+      if ((this.harts.csr(h, CSR.menvcfg) & MENVCFG_STCE) !== 0n) {
+        deadlines.push(clint.toClock(this.harts.csr(h, CSR.stimecmp)));
+      }
+      for (const t of deadlines) {
+        if (t === undefined || t <= now) continue;
+        // ticks() = instret / DETERMINISTIC_INSNS_PER_TICK + skippedTicks reaches t here:
+        const insns = (t - this.skippedTicks) * DETERMINISTIC_INSNS_PER_TICK - instretNow;
+        if (next === undefined || insns < next) next = insns;
+      }
+    }
+    return next;
+  }
+
+  /** The supervisor's part of runSlice: what the core's exit `reason` asks for. */
+  private handleExit(reason: number, start: number): RunResult | number | undefined {
     switch (reason) {
       case EXIT.BUDGET:
         return undefined;
@@ -767,7 +1006,18 @@ export class Machine {
     // The hart that ran last goes on when the wait is over (a spurious wakeup is allowed).
     this.harts.status[this.harts.current] = 'ready';
     const timerArmed = deadline !== undefined;
-    if (!timerArmed && !externalArmed) {
+    const input = this.scheduledInput[0];
+    if (input && input.at <= this.instret) return 0; // due: the next slice delivers it
+    if (input && !timerArmed) {
+      // Nothing but that input could end the wait, and the guest cannot reach its instruction.
+      return this.finish(
+        start,
+        'deadlock',
+        EXIT_CODE_GUEST_CRASH,
+        `guest waits (wfi at instruction ${this.instret}) for input scheduled at instruction ${input.at}: the input log does not match this run`,
+      );
+    }
+    if (!timerArmed && (!externalArmed || this.inputClosed)) {
       return this.finish(
         start,
         'deadlock',
@@ -818,6 +1068,7 @@ export class Machine {
     if (this.pendingOutput.length === 0) return;
     const bytes = Uint8Array.from(this.pendingOutput);
     this.pendingOutput = [];
+    this.consoleBytes += bytes.length;
     for (const l of this.outputListeners) l(bytes);
   }
 

@@ -1,5 +1,6 @@
 // Tuning constants of the supervisor, each with the reason for its value.
 import { TIMEBASE_HZ } from '../machine/board.ts';
+import { MAX_REGION_INSNS } from '../jit/tuning.ts';
 
 /** Default guest RAM: QEMU virt's default, enough for the bench guests and small kernels. */
 export const DEFAULT_RAM_BYTES = 128 * 1024 * 1024;
@@ -32,3 +33,12 @@ export const MTIME_HZ = TIMEBASE_HZ;
  * at a nominal 100 MIPS, near what the engines run, so guests' timeouts keep their proportions.
  */
 export const DETERMINISTIC_INSNS_PER_TICK = 10n;
+
+/**
+ * Translated code checks its instruction budget only at backward branches and region exits, so it
+ * can run up to a region (MAX_REGION_INSNS) past it. A slice that must stop at an exact count (a
+ * timer deadline on the deterministic clock, scheduled input, --max-insns, a snapshot point) gives
+ * translated code the budget less this margin and interprets the rest: at most this many
+ * interpreted instructions per such stop.
+ */
+export const EXACT_MARGIN = 2 * MAX_REGION_INSNS;
