@@ -29,7 +29,7 @@ function cli(...args: string[]) {
 }
 
 // One bench run shared by the tests below: one workload, both engines, the smallest scale, the
-// self-modifying-code sweep only (its points are short), no microbenchmarks.
+// self-modifying-code and guest-count sweeps only (their points are short), no microbenchmarks.
 const out = join(tmp, 'run');
 let run: ReturnType<typeof cli>;
 let results: Results;
@@ -77,7 +77,14 @@ describe('wasmvisor bench', () => {
     expect(smc.status).toBe('measured');
     expect(smc.points.length).toBe(6);
     expect(smc.points.every((p) => p.status === 'ok')).toBe(true);
-    expect(results.sweeps.find((s) => s.id === 'guests')!.status).toBe('not-built');
+    // The number-of-guests sweep (bench/multi-guest.ts): both placements, 1, 2 and 4 guests.
+    const guests = results.sweeps.find((s) => s.id === 'guests')!;
+    expect(guests.status).toBe('measured');
+    for (const placement of ['time-shared', 'partitioned']) {
+      const points = guests.points.filter((p) => p.series === placement);
+      expect(points.map((p) => p.x)).toEqual([1, 2, 4]);
+      for (const p of points) expect(p.mips).toBeGreaterThan(0);
+    }
     expect(results.microbenchmarks.status).toBe('skipped');
   });
 
