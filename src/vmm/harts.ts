@@ -19,6 +19,7 @@ function hartRanges(core: Core): [number, number][] {
     [layout.jcContext, layout.jcContext + 16], // jump-cache context and generation
     [layout.csrs, layout.csrs + 4096 * 8],
     [layout.tlbFetch, layout.tlbStore + layout.tlbEntries * 16], // the three TLBs
+    [layout.pmpState, layout.pmpState + 8], // what the PMP CSRs above restrict
   ];
 }
 
