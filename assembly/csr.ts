@@ -1,7 +1,8 @@
 // The CSR file and trap entry. CSR values live in the CSRS array of the state layout (8 bytes per
 // CSR number); this module adds the behaviour: privilege checks, WARL masks, views and counters.
-import { CSRS, PC, PRIV, RESERVATION } from './layout';
+import { CSRS, PC, PMP_STATE, PRIV, RESERVATION } from './layout';
 import { flushTlb, markModeChanged } from './tlb';
+import { PMP_CHECK_M, PMP_CHECK_SU, PMPADDR0, pmpaddrWritable, pmpcfgWrite, pmpUpdate } from './pmp';
 
 // CSR numbers used by the core.
 export const SSTATUS: u32 = 0x100;
@@ -137,6 +138,7 @@ export function resetCsrs(): void {
   setCsr(STIMECMP, u64.MAX_VALUE);
   store<u64>(PRIV, PRIV_M);
   store<u64>(RESERVATION, u64.MAX_VALUE);
+  pmpUpdate(); // no entry active: S and U can reach nothing yet
 }
 
 // Whether `num` exists and may be accessed at the current privilege (and written, if `write`).
@@ -311,7 +313,14 @@ export function csrWrite(num: u32, v: u64): void {
       return; // WARL with a single legal value
   }
   if ((num >= 0xb03 && num <= 0xb1f) || (num >= 0x323 && num <= 0x33f)) return;
-  if (num >= 0x3b0 && num <= 0x3ef) v &= (<u64>1 << 54) - 1; // pmpaddr holds address bits 55..2
+  if (num >= 0x3a0 && num <= 0x3ef) {
+    // PMP: locked entries stay as they are; what may be reached changes, so the TLBs go.
+    if (num < PMPADDR0) setCsr(num, pmpcfgWrite(num, v));
+    else if (pmpaddrWritable(num - PMPADDR0)) setCsr(num, v & ((<u64>1 << 54) - 1)); // address bits 55..2
+    pmpUpdate();
+    flushTlb();
+    return;
+  }
   setCsr(num, v);
 }
 
@@ -411,13 +420,27 @@ export function supervisorReturn(): u64 {
   return csr(SEPC);
 }
 
-// Whether loads and stores translate through Sv39 (bit 1), and whether fetches do (bit 0):
-// satp in Sv39 mode and the effective privilege below M (MPRV lends loads and stores MPP's).
-export function pagingMode(): i32 {
-  if ((csr(SATP) >> 60) != SATP_MODE_SV39) return 0;
+// Whether loads and stores go through the MMU (bit 1), and whether fetches do (bit 0): Sv39 for
+// privileges below M (MPRV lends loads and stores MPP's), or PMP checks for that privilege (an
+// identity translation then). Bit 2: loads and stores are at another privilege than fetches.
+// (Inlined: M-mode with satp bare and nothing for PMP to check, the common case, answers at once.)
+@inline export function pagingMode(): i32 {
+  const plainM =
+    (csr(SATP) >> 60) != SATP_MODE_SV39 && (load<u64>(PMP_STATE) & PMP_CHECK_M) == 0 && priv() == PRIV_M &&
+    (csr(MSTATUS) & MSTATUS_MPRV) == 0;
+  return plainM ? 0 : pagingModeFull();
+}
+
+function pagingModeFull(): i32 {
+  const sv39 = (csr(SATP) >> 60) == SATP_MODE_SV39;
+  const pmp = load<u64>(PMP_STATE);
+  if (!sv39 && pmp == 0) return 0;
   const p = priv();
-  let mode: i32 = p < PRIV_M ? 1 : 0;
-  if (dataPriv() < PRIV_M) mode |= 2;
+  const d = dataPriv();
+  let mode: i32 = 0;
+  if (p < PRIV_M ? sv39 || (pmp & PMP_CHECK_SU) != 0 : (pmp & PMP_CHECK_M) != 0) mode |= 1;
+  if (d < PRIV_M ? sv39 || (pmp & PMP_CHECK_SU) != 0 : (pmp & PMP_CHECK_M) != 0) mode |= 2;
+  if (mode != 0 && d != p) mode |= 4;
   return mode;
 }
 

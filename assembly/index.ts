@@ -10,12 +10,20 @@ import {
 export { run, execOp, loadSlow, storeSlow } from './interp';
 export { flushTlb, flushStoreTlb } from './tlb';
 export { updateStip } from './csr';
-import { pagingMode } from './csr';
-import { ACCESS_FETCH, translate } from './mmu';
+import { PRIV_M, pagingMode, priv } from './csr';
+import { ACCESS_FETCH, XLATE_FAULT, translate } from './mmu';
+import { PMP_X, pmpAllows } from './pmp';
 
-/** Where the hart would fetch `va` from right now: the physical address, or all-ones (a fault). */
+/**
+ * Where the hart would fetch `va` from right now: the physical address, or all-ones when the
+ * fetch faults or PMP lets it execute only part of the page (the translator leaves such code to
+ * the interpreter, which checks every fetch).
+ */
 export function fetchPhysical(va: u64): u64 {
-  return (pagingMode() & 1) != 0 ? translate(va, ACCESS_FETCH) : va;
+  if ((pagingMode() & 1) == 0) return va;
+  const pa = translate(va, ACCESS_FETCH, 2);
+  if (pa == XLATE_FAULT || !pmpAllows(pa & ~(<u64>0xfff), 0x1000, PMP_X, priv() == PRIV_M)) return XLATE_FAULT;
+  return pa;
 }
 export { decodeOne } from './decode';
 
@@ -55,6 +63,7 @@ export const layoutStatChained: usize = L.STAT_CHAINED;
 export const layoutStatReturned: usize = L.STAT_RETURNED;
 export const layoutStatTranslatedInsns: usize = L.STAT_TRANSLATED_INSNS;
 export const layoutJcContext: usize = L.JC_CONTEXT;
+export const layoutPmpState: usize = L.PMP_STATE;
 export const layoutTlbFetch: usize = L.TLB_FETCH;
 export const layoutTlbLoad: usize = L.TLB_LOAD;
 export const layoutTlbStore: usize = L.TLB_STORE;

@@ -104,8 +104,8 @@ const TRAPPED: i32 = -2;
 let mmuTval: u64 = 0;
 
 // The physical address of `va` for a `size`-byte access, or XLATE_FAULT (mmuCause, mmuTval set).
-function translateData(va: u64, access: i32): u64 {
-  const pa = translateAndCache(va, access);
+function translateData(va: u64, access: i32, size: u64): u64 {
+  const pa = translateAndCache(va, access, size);
   if (pa == XLATE_FAULT) mmuTval = va;
   return pa;
 }
@@ -114,14 +114,14 @@ function translateData(va: u64, access: i32): u64 {
 // EXIT_MMIO for a device, TRAPPED for a fault.
 function loadVirtual(va: u64, size: u8, signed: bool, rd: usize, len: u8): i32 {
   if ((va & 0xfff) + <u64>size <= 0x1000) {
-    const pa = translateData(va, ACCESS_LOAD);
+    const pa = translateData(va, ACCESS_LOAD, size);
     if (pa == XLATE_FAULT) return TRAPPED;
     return loadSlow(pa, size, signed, rd, len);
   }
   // Misaligned across two pages: byte by byte, each through its page (RAM only).
   let v: u64 = 0;
   for (let i: u8 = 0; i < size; i++) {
-    const pa = translateData(va + i, ACCESS_LOAD);
+    const pa = translateData(va + i, ACCESS_LOAD, 1);
     if (pa == XLATE_FAULT) return TRAPPED;
     if (pa - RAM_BASE >= load<u64>(RAM_SIZE)) {
       mmuCause = CAUSE_LOAD_ACCESS;
@@ -141,14 +141,15 @@ function loadVirtual(va: u64, size: u8, signed: bool, rd: usize, len: u8): i32 {
 // A store through the MMU that missed the TLB (or crosses a page): storeSlow's result, or TRAPPED.
 function storeVirtual(va: u64, size: u8, v: u64, len: u8): i32 {
   if ((va & 0xfff) + <u64>size <= 0x1000) {
-    const pa = translateData(va, ACCESS_STORE);
+    const pa = translateData(va, ACCESS_STORE, size);
     if (pa == XLATE_FAULT) return TRAPPED;
     return storeSlow(pa, size, v, len);
   }
-  // Across two pages: both must translate before any byte is written.
-  const first = translateData(va, ACCESS_STORE);
+  // Across two pages: both parts must translate before any byte is written.
+  const inFirst = 0x1000 - (va & 0xfff);
+  const first = translateData(va, ACCESS_STORE, inFirst);
   if (first == XLATE_FAULT) return TRAPPED;
-  const second = translateData((va | 0xfff) + 1, ACCESS_STORE);
+  const second = translateData((va | 0xfff) + 1, ACCESS_STORE, <u64>size - inFirst);
   if (second == XLATE_FAULT) return TRAPPED;
   let result: i32 = 0;
   for (let i: u8 = 0; i < size; i++) {
@@ -165,11 +166,36 @@ function storeVirtual(va: u64, size: u8, v: u64, len: u8): i32 {
   return result;
 }
 
+// fetchMiss's results besides its own: the fault's mtval, and whether the page went to the TLB.
+let fetchTval: u64 = 0;
+let fetchCached = false;
+
+// The paged loop's fetch from a page the fetch TLB does not hold: the Wasm address of pc's page
+// (fetchBase), or 0 when the fetch faults (mmuCause, fetchTval). A page PMP grants only in part
+// is not cached, so each fetch from it comes here and is checked, the upper half of a 4-byte
+// instruction on its own (the loop does that when it is on the next page).
+function fetchMiss(pc: u64): u64 {
+  const pa = translateAndCache(pc, ACCESS_FETCH, 2);
+  fetchTval = pc;
+  if (pa == XLATE_FAULT) return 0;
+  if (pa - RAM_BASE >= load<u64>(RAM_SIZE)) {
+    mmuCause = CAUSE_FETCH_ACCESS;
+    return 0;
+  }
+  fetchCached = load<u64>(tlbEntry(TLB_FETCH, pc)) == tlbTag(pc, ACCESS_FETCH);
+  const at = RAM + <usize>(pa - RAM_BASE);
+  if (!fetchCached && (pc & 0xfff) != 0xffe && (load<u16>(at) & 3) == 3) {
+    fetchTval = pc + 2;
+    if (translateAndCache(pc + 2, ACCESS_FETCH, 2) == XLATE_FAULT) return 0;
+  }
+  return <u64>at - (pc & 0xfff);
+}
+
 // The physical address of an AMO/LR/SC operand at `va`: `va` itself when misaligned (amoAddr then
 // raises the misaligned exception, which comes before page faults), or XLATE_FAULT.
 function translateAmo(va: u64, size: u64, access: i32): u64 {
   if ((va & (size - 1)) != 0) return va;
-  return translateData(va, access);
+  return translateData(va, access, size);
 }
 
 // Physical address of an aligned AMO/LR/SC operand inside RAM, or a negative cause to raise.
@@ -295,10 +321,10 @@ export function run(budget: i32): i32 {
     const mode = pagingMode();
     const jit = (load<u64>(CONFIG_FLAGS) & CONFIG_JIT) != 0;
     let r: i32;
-    // Translated code runs where fetches translate too, but not where only loads and stores do
-    // (M-mode with MPRV): its loads and stores would miss the TLB every time.
+    // Translated code runs where fetches translate too, but not where loads and stores are at
+    // another privilege (M-mode with MPRV): its TLB tags assume the privilege it runs at.
     if (mode == 0) r = jit ? interpretJit(budget) : interpretPlain(budget);
-    else r = jit && (mode & 1) != 0 ? interpretPagedJit(budget, mode) : interpretPaged(budget, mode);
+    else r = jit && (mode & 5) == 1 ? interpretPagedJit(budget, mode) : interpretPaged(budget, mode);
     if (r != EXIT_MODE) return r;
     // At least one step went by (traps retire nothing), so this ends.
     budget -= <i32>(csr(MINSTRET) - before) + 1;
@@ -407,19 +433,19 @@ export function execOp(): i32 {
         const e = tlbEntry(TLB_FETCH, pc);
         if (load<u64>(e) == tlbTag(pc, ACCESS_FETCH)) {
           fetchBase = pc + load<u64>(e, 8) - (pc & 0xfff);
+          fetchPage = pc & ~(<u64>0xfff);
         } else {
-          const pa = translateAndCache(pc, ACCESS_FETCH);
-          const cause = pa == XLATE_FAULT ? mmuCause : pa - RAM_BASE >= ramSize ? CAUSE_FETCH_ACCESS : 0;
-          if (cause != 0) {
-            const t = trapEnter(pc, cause, pc);
-            if (t == NO_HANDLER) return leave(pc, steps - 1 - traps, fatal(pc, cause, 0));
+          const base = fetchMiss(pc);
+          if (base == 0) {
+            const t = trapEnter(pc, mmuCause, fetchTval);
+            if (t == NO_HANDLER) return leave(pc, steps - 1 - traps, fatal(pc, mmuCause, 0));
             pc = t;
             traps++;
             continue;
           }
-          fetchBase = <u64>RAM + (pa - RAM_BASE) - (pc & 0xfff);
+          fetchBase = base;
+          fetchPage = fetchCached ? pc & ~(<u64>0xfff) : 1;
         }
-        fetchPage = pc & ~(<u64>0xfff);
       }
       const at = <usize>(fetchBase + (pc & 0xfff));
       raw = load<u16>(at);
@@ -427,7 +453,7 @@ export function execOp(): i32 {
         if ((pc & 0xfff) != 0xffe) raw = load<u32>(at);
         else {
           // A 4-byte instruction across a page boundary: its upper half is on the next page.
-          const pa2 = translateAndCache(pc + 2, ACCESS_FETCH);
+          const pa2 = translateAndCache(pc + 2, ACCESS_FETCH, 2);
           const cause = pa2 == XLATE_FAULT ? mmuCause : pa2 - RAM_BASE >= ramSize ? CAUSE_FETCH_ACCESS : 0;
           if (cause != 0) {
             const t = trapEnter(pc, cause, pc + 2);

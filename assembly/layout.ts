@@ -40,15 +40,18 @@ export const STAT_CHAINED: usize = STATE + 0x170; // region exits that tail-call
 export const STAT_RETURNED: usize = STATE + 0x178; // region exits back to the interpreter or the host
 // The jump cache's context while fetches translate (0 when they do not): jump-cache tags are
 // pc ^ JC_CONTEXT, so translations made at another privilege or before the last satp write or
-// SFENCE.VMA (JC_GENERATION) are never found. Bits 58-59: privilege + 1; bits 40-57: generation.
+// SFENCE.VMA (JC_GENERATION) are never found. Bits 58-60: privilege + 1; bits 40-57: generation.
 export const JC_CONTEXT: usize = STATE + 0x180;
-export const JC_GENERATION: usize = STATE + 0x188; // u64: this hart's; new at satp writes and SFENCE.VMA
+export const JC_GENERATION: usize = STATE + 0x188; // u64: this hart's; new at every TLB flush (satp, PMP, SFENCE.VMA)
 // u64: the next generation to hand out, shared by all harts, so no two harts ever use the same one
 // (harts time-share this state; the supervisor swaps the per-hart part, src/vmm/harts.ts).
 export const JC_GENERATION_NEXT: usize = STATE + 0x190;
 // Transition counter (u64), for --stats: instructions retired in translated code (the bench's
 // split of core time between translated code and the interpreter).
 export const STAT_TRANSLATED_INSNS: usize = STATE + 0x198;
+// u64: which privileges need PMP checks (pmp.ts: PMP_CHECK_*), derived from this hart's pmpcfg
+// and pmpaddr CSRs at every write of them, so that a hart without them pays nothing.
+export const PMP_STATE: usize = STATE + 0x1a0;
 
 export const MMIO_STORE: u8 = 1;
 export const MMIO_SIGNED: u8 = 2;
@@ -86,8 +89,10 @@ export const CODE_LINE_SHIFT: u64 = 6; // 64-byte lines: stores next to code rar
 // The software TLBs (Sv39): an entry is {u64 tag, u64 addend}, and the Wasm address of a virtual
 // address is va + addend. Permissions are checked when an entry is filled, so each kind of access
 // has its own table and the tag holds what the check depended on:
-//   tag = vpn << 4 | mstatus.MXR << 3 | mstatus.SUM << 2 | (privilege is U) << 1 | 1   (0 = empty)
-// A store entry exists only for pages with no PAGE_FLAGS (watched or code pages take the slow path).
+//   tag = vpn << 6 | mstatus.MXR << 5 | mstatus.SUM << 4 | (privilege + 1) << 1 | 1   (0 = empty)
+// (the privilege is the access's, MPRV included: 1, 2 or 4 for U, S or M). A store entry exists only for pages
+// with no PAGE_FLAGS (watched or code pages take the slow path), and any entry only for pages PMP
+// lets the access reach as a whole (pmp.ts).
 export const TLB_FETCH: usize = 0xe0_0000;
 export const TLB_LOAD: usize = TLB_FETCH + 0x4000;
 export const TLB_STORE: usize = TLB_LOAD + 0x4000;

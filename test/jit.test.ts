@@ -167,6 +167,8 @@ test('code running with Sv39 paging on is translated, its loads and stores going
   vm.setReg(13, 1000n);
   vm.setReg(5, RAM + 20n);
   vm.core.fn.writeCsr(0x180, (8n << 60n) | (root >> 12n)); // satp: Sv39
+  vm.core.fn.writeCsr(0x3b0, (1n << 54n) - 1n); // pmpaddr0 and pmpcfg0: S-mode may reach all memory
+  vm.core.fn.writeCsr(0x3a0, 0x1fn);
   vm.core.dv.setBigUint64(vm.core.layout.priv, 1n, true); // S-mode
   vm.pc = RAM;
   vm.runFor(20_000n);

@@ -62,6 +62,8 @@ export interface Layout {
   instretLimit: number;
   /** u64: the jump cache's context (jump-cache tags are pc ^ context; 0 unless paging). */
   jcContext: number;
+  /** u64: which privileges need PMP checks, derived from the hart's PMP CSRs (per hart). */
+  pmpState: number;
   /** The MMU's load and store TLBs: entries of {u64 tag, u64 addend} (see assembly/layout.ts). */
   tlbFetch: number;
   tlbLoad: number;
@@ -175,6 +177,7 @@ export class Core {
       },
       instretLimit: n('layoutInstretLimit'),
       jcContext: n('layoutJcContext'),
+      pmpState: n('layoutPmpState'),
       tlbFetch: n('layoutTlbFetch'),
       tlbLoad: n('layoutTlbLoad'),
       tlbStore: n('layoutTlbStore'),

@@ -9,6 +9,8 @@ export const CSR = {
   mie: 0x304,
   mcounteren: 0x306,
   menvcfg: 0x30a,
+  pmpcfg0: 0x3a0,
+  pmpaddr0: 0x3b0,
   mip: 0x344,
   minstret: 0xb02,
   mvendorid: 0xf11,
@@ -29,6 +31,9 @@ export const MIP = {
 
 /** menvcfg.STCE: the Sstc extension is on. */
 export const MENVCFG_STCE = 1n << 63n;
+
+/** PMP entry 0 as firmware leaves it for a kernel: NAPOT over every address, R W X. */
+export const PMP_ALL = { addr: (1n << 54n) - 1n, cfg: 0x1fn } as const;
 
 /** Privilege levels as the core stores them. */
 export const PRIV = { U: 0n, S: 1n, M: 3n } as const;

@@ -40,7 +40,8 @@ export class Ctx {
   readonly budgetLeft: number;
   /**
    * Translated with paging on (Region.paged): loads and stores look up the MMU's TLBs, whose tags
-   * end in `tlbLow` (an i64 local: MXR, SUM, whether at U, valid; see assembly/layout.ts).
+   * end in `tlbLow` (an i64 local: MXR, SUM, privilege, valid; see assembly/layout.ts). Regions
+   * run only where loads and stores are at their own privilege (no MPRV).
    */
   paged = false;
   private tlbLowLocal: number | undefined;
@@ -67,7 +68,7 @@ export class Ctx {
 
   /**
    * budgetLeft = INSTRET_LIMIT - minstret: backward edges then test n against a local. Paged:
-   * also tlbLow = MXR << 3 | SUM << 2 | (priv == U) << 1 | 1 (at entry and after each fallback,
+   * also tlbLow = MXR << 5 | SUM << 4 | (priv + 1) << 1 | 1 (at entry and after each fallback,
    * the only place mstatus can change).
    */
   syncBudget(): Ref {
@@ -80,8 +81,8 @@ export class Ctx {
     const mstatus = () => this.loadState64(this.csrAddr(MSTATUS_CSR));
     const bit = (from: number, to: number) =>
       m.i64.shl(m.i64.and(m.i64.shr_u(mstatus(), this.i64(from)), this.i64(1)), this.i64(to));
-    const user = m.i64.shl(m.i64.extend_u(m.i64.eqz(this.loadState64(this.layout.priv))), this.i64(1));
-    const low = m.i64.or(m.i64.or(bit(19, 3), bit(18, 2)), m.i64.or(user, this.i64(1)));
+    const priv = m.i64.shl(m.i64.add(this.loadState64(this.layout.priv), this.i64(1)), this.i64(1));
+    const low = m.i64.or(m.i64.or(bit(19, 5), bit(18, 4)), m.i64.or(priv, this.i64(1)));
     return m.block(null, [budget, m.local.set(this.tlbLow, low)]);
   }
 

@@ -114,7 +114,9 @@ export class Translator {
    */
   onHot(pc: bigint): void {
     const at = this.where(pc);
-    if (!at) return this.rearm(pc); // its fetch faults now: the interpreter raises it
+    // Its fetch faults now (the interpreter raises it), or PMP lets only part of its page execute
+    // (the interpreter checks each fetch there).
+    if (!at) return this.rearm(pc);
     const known = this.byEntry.get(at.key);
     if (known) return this.publish(known, at.context);
     if (!this.worker) return this.translate(pc);

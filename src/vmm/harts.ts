@@ -19,7 +19,8 @@ function hartRanges(core: Core): [number, number][] {
     [layout.regs, layout.regs + 0x140], // x0..x31, pc, privilege, reservation, exit info
     [layout.jcContext, layout.jcContext + 16], // jump-cache context and generation
     [layout.csrs, layout.csrs + 4096 * 8],
-    [layout.tlbFetch, layout.tlbStore + layout.tlbEntries * 16], // the three TLBs
+    [layout.pmpState, layout.pmpState + 8], // what the PMP CSRs above restrict
+    [layout.tlbFetch, layout.tlbStore + layout.tlbEntries * 16], // the three TLBs: last, a cache (archState)
   ];
 }
 
@@ -113,7 +114,8 @@ export class Harts {
 
   /**
    * Hart `h`'s architectural state for a snapshot: registers, pc, privilege, LR/SC reservation,
-   * jump-cache context and CSRs (the first three ranges), not its TLBs (the last), which are a cache.
+   * jump-cache context, CSRs and the PMP summary (all ranges but the last), not its TLBs (the
+   * last), which are a cache.
    */
   archState(h: number): Uint8Array {
     const state = h === this.current ? this.capture() : this.saved[h]!;

@@ -10,7 +10,7 @@ import { boardDeviceTree } from '../machine/fdt.ts';
 import { Sbi, type SbiHost } from './sbi.ts';
 import { Harts } from './harts.ts';
 import { decodeSnapshot, encodeSnapshot, PAGE_BYTES, type DecodedSnapshot } from './snapshot.ts';
-import { CSR, MENVCFG_STCE, MIP, PRIV } from '../isa/csrs.ts';
+import { CSR, MENVCFG_STCE, MIP, PMP_ALL, PRIV } from '../isa/csrs.ts';
 import { disassemble } from '../isa/disasm.ts';
 import {
   DEFAULT_RAM_BYTES,
@@ -420,9 +420,12 @@ export class Machine {
     const { core } = this;
     const dtb = this.writeDeviceTree();
     // The M-mode state OpenSBI leaves a kernel: traps S-mode can handle go to stvec (all but
-    // ECALLs from S and M), S-level interrupts are S-mode's, counters are readable, Sstc is on.
+    // ECALLs from S and M), S-level interrupts are S-mode's, counters are readable, Sstc is on,
+    // PMP lets S and U reach everything (without an entry they reach nothing).
     // Hart 0 starts the kernel; the others wait stopped until it starts them (SBI HSM).
     this.forEachHart((h) => {
+      core.fn.writeCsr(CSR.pmpaddr0, PMP_ALL.addr);
+      core.fn.writeCsr(CSR.pmpcfg0, PMP_ALL.cfg);
       core.fn.writeCsr(CSR.medeleg, MEDELEG_TO_S);
       core.fn.writeCsr(CSR.mideleg, MIDELEG_TO_S);
       core.fn.writeCsr(CSR.mcounteren, 0xffff_ffffn);

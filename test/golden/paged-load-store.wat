@@ -110,7 +110,7 @@
         )
         (i64.const 1)
        )
-       (i64.const 3)
+       (i64.const 5)
       )
       (i64.shl
        (i64.and
@@ -122,17 +122,16 @@
         )
         (i64.const 1)
        )
-       (i64.const 2)
+       (i64.const 4)
       )
      )
      (i64.or
       (i64.shl
-       (i64.extend_i32_u
-        (i64.eqz
-         (i64.load
-          (i32.const 4368)
-         )
+       (i64.add
+        (i64.load
+         (i32.const 4368)
         )
+        (i64.const 1)
        )
        (i64.const 1)
       )
@@ -181,7 +180,7 @@
              (local.get $37)
              (i64.const 12)
             )
-            (i64.const 4)
+            (i64.const 6)
            )
            (local.get $40)
           )
@@ -273,7 +272,7 @@
               )
               (i64.const 1)
              )
-             (i64.const 3)
+             (i64.const 5)
             )
             (i64.shl
              (i64.and
@@ -285,17 +284,16 @@
               )
               (i64.const 1)
              )
-             (i64.const 2)
+             (i64.const 4)
             )
            )
            (i64.or
             (i64.shl
-             (i64.extend_i32_u
-              (i64.eqz
-               (i64.load
-                (i32.const 4368)
-               )
+             (i64.add
+              (i64.load
+               (i32.const 4368)
               )
+              (i64.const 1)
              )
              (i64.const 1)
             )
@@ -378,7 +376,7 @@
              (local.get $42)
              (i64.const 12)
             )
-            (i64.const 4)
+            (i64.const 6)
            )
            (local.get $40)
           )
@@ -469,7 +467,7 @@
               )
               (i64.const 1)
              )
-             (i64.const 3)
+             (i64.const 5)
             )
             (i64.shl
              (i64.and
@@ -481,17 +479,16 @@
               )
               (i64.const 1)
              )
-             (i64.const 2)
+             (i64.const 4)
             )
            )
            (i64.or
             (i64.shl
-             (i64.extend_i32_u
-              (i64.eqz
-               (i64.load
-                (i32.const 4368)
-               )
+             (i64.add
+              (i64.load
+               (i32.const 4368)
               )
+              (i64.const 1)
              )
              (i64.const 1)
             )
@@ -569,7 +566,7 @@
              (local.get $46)
              (i64.const 12)
             )
-            (i64.const 4)
+            (i64.const 6)
            )
            (local.get $40)
           )
@@ -661,7 +658,7 @@
               )
               (i64.const 1)
              )
-             (i64.const 3)
+             (i64.const 5)
             )
             (i64.shl
              (i64.and
@@ -673,17 +670,16 @@
               )
               (i64.const 1)
              )
-             (i64.const 2)
+             (i64.const 4)
             )
            )
            (i64.or
             (i64.shl
-             (i64.extend_i32_u
-              (i64.eqz
-               (i64.load
-                (i32.const 4368)
-               )
+             (i64.add
+              (i64.load
+               (i32.const 4368)
               )
+              (i64.const 1)
              )
              (i64.const 1)
             )
@@ -766,7 +762,7 @@
              (local.get $50)
              (i64.const 12)
             )
-            (i64.const 4)
+            (i64.const 6)
            )
            (local.get $40)
           )
@@ -857,7 +853,7 @@
               )
               (i64.const 1)
              )
-             (i64.const 3)
+             (i64.const 5)
             )
             (i64.shl
              (i64.and
@@ -869,17 +865,16 @@
               )
               (i64.const 1)
              )
-             (i64.const 2)
+             (i64.const 4)
             )
            )
            (i64.or
             (i64.shl
-             (i64.extend_i32_u
-              (i64.eqz
-               (i64.load
-                (i32.const 4368)
-               )
+             (i64.add
+              (i64.load
+               (i32.const 4368)
               )
+              (i64.const 1)
              )
              (i64.const 1)
             )

@@ -26,7 +26,7 @@ function fastLimit(c: Ctx): Ref {
  * With paging on: the Wasm address of va = rs1 + imm when the TLB has its page for this access
  * (and the access stays in the page), in a fresh i32 local set to 0 otherwise; returns the local.
  *   e = tlb + ((va >> 12) & (entries - 1)) * 16
- *   p = (e.tag == (va >> 12) << 4 | tlbLow && (va & 0xfff) <= 4096 - size) ? wrap(va + e.addend) : 0
+ *   p = (e.tag == (va >> 12) << 6 | tlbLow && (va & 0xfff) <= 4096 - size) ? wrap(va + e.addend) : 0
  */
 function tlbLookup(c: Ctx, i: Insn, table: number, size: number): number {
   const m = c.m;
@@ -51,7 +51,7 @@ function tlbLookup(c: Ctx, i: Insn, table: number, size: number): number {
         m.i32.and(
           m.i64.eq(
             m.i64.load(0, 8, eGet()),
-            m.i64.or(m.i64.shl(page(), c.i64(4)), m.local.get(c.tlbLow, binaryen.i64)),
+            m.i64.or(m.i64.shl(page(), c.i64(6)), m.local.get(c.tlbLow, binaryen.i64)),
           ),
           m.i64.le_u(m.i64.and(vaGet(), c.i64(0xfff)), c.i64(4096 - size)),
         ),
