@@ -16,7 +16,7 @@ export function parseCount(text: string, flag: string): bigint {
 }
 
 /**
- * Whether a command line will translate in the compile worker (`run` or `host`... with
+ * Whether a command line will translate in the compile worker (`run` or `resume` with
  * `--engine jit`, tiered, not deterministic), judged before it is parsed for real so that the
  * worker can start loading binaryen as early as possible. A wrong guess costs only time.
  */
@@ -26,7 +26,7 @@ export function wantsCompileWorker(argv: string[]): boolean {
     return i < 0 ? undefined : argv[i].includes('=') ? argv[i].split('=')[1] : argv[i + 1];
   };
   return (
-    argv[0] === 'run' &&
+    (argv[0] === 'run' || argv[0] === 'resume') &&
     value('--engine') === 'jit' &&
     value('--jit-threshold') !== '0' &&
     !argv.includes('--deterministic')
