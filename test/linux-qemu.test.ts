@@ -47,7 +47,7 @@ interface Session {
 function runSession(disk: string, lines: string[], timeoutMs: number): Promise<Session> {
   const args = [
     ...['-M', 'virt', '-m', '256M', '-nographic', '-bios', OPENSBI],
-    ...['-kernel', join(dir, 'Image'), '-initrd', join(dir, 'initramfs.cpio.gz')],
+    ...['-kernel', join(dir, 'Image'), '-initrd', join(dir, 'initramfs.cpio')],
     ...['-append', 'console=ttyS0 earlycon=sbi'],
     ...['-drive', `file=${disk},format=raw,if=none,id=d0`, '-device', 'virtio-blk-device,drive=d0'],
   ];

@@ -824,13 +824,13 @@ export class Machine {
           `stopped after ${this.instret} instructions (--max-insns)`,
         );
       }
-      if (left < BigInt(budget)) {
+      if (left <= BigInt(budget)) {
         budget = Number(left);
         exact ||= exactLimit;
       }
     }
     const event = this.insnsToNextEvent();
-    if (event !== undefined && event < budget) {
+    if (event !== undefined && event <= budget) {
       budget = Number(event);
       exact = true;
     }
