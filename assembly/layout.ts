@@ -2,7 +2,8 @@
 // defined here and exported from the core (see index.ts: `layout*` exports); nobody retypes them.
 //
 // Linear memory map (wasm addresses):
-//   0x0000_1000  hart state: x0..x31, a sink slot for writes to x0, pc, privilege, exit info
+//   0x0000_1000  hart state: x0..x31, a sink slot for writes to x0, pc, privilege, exit info,
+//                f0..f31 (FREGS)
 //   0x0000_2000  CSR file: 4096 slots of 8 bytes, indexed by CSR number
 //   0x0001_0000  AssemblyScript static data (asconfig memoryBase); the stub runtime never grows it
 //   0x0010_0000  decode cache: DECODE_ENTRIES records of 16 bytes, indexed by (pc >> 1)
@@ -46,9 +47,15 @@ export const JC_GENERATION: usize = STATE + 0x188; // u64: this hart's; new at s
 // u64: the next generation to hand out, shared by all harts, so no two harts ever use the same one
 // (harts time-share this state; the supervisor swaps the per-hart part, src/vmm/harts.ts).
 export const JC_GENERATION_NEXT: usize = STATE + 0x190;
+// f0..f31, 8 bytes each (a single-precision value NaN-boxed: upper 32 bits all ones). The decoder
+// numbers f registers F_REG + n (src/isa/table.ts), so a decoded register offset (number * 8)
+// from REGS addresses either register file.
+export const F_REG: usize = 64;
+export const FREGS: usize = REGS + F_REG * 8;
 
 export const MMIO_STORE: u8 = 1;
 export const MMIO_SIGNED: u8 = 2;
+export const MMIO_FLOAT: u8 = 4; // the load's destination is an f register (flw: NaN-box the value)
 
 // The supervisor handles ECALLs itself (SBI) instead of delivering them to the guest's mtvec.
 export const CONFIG_ECALL_EXITS: u64 = 1;

@@ -19,6 +19,7 @@ function hartRanges(core: Core): [number, number][] {
     [layout.jcContext, layout.jcContext + 16], // jump-cache context and generation
     [layout.csrs, layout.csrs + 4096 * 8],
     [layout.tlbFetch, layout.tlbStore + layout.tlbEntries * 16], // the three TLBs
+    [layout.fregs, layout.fregs + 32 * 8], // f0..f31
   ];
 }
 
