@@ -5,6 +5,9 @@ import { flushTlb, markModeChanged } from './tlb';
 import { PMP_CHECK_M, PMP_CHECK_SU, PMPADDR0, pmpaddrWritable, pmpcfgWrite, pmpUpdate } from './pmp';
 
 // CSR numbers used by the core.
+export const FFLAGS: u32 = 0x001; // views of fcsr: fflags is fcsr[4:0], frm fcsr[7:5]
+export const FRM: u32 = 0x002;
+export const FCSR: u32 = 0x003; // the one stored: frm << 5 | fflags
 export const SSTATUS: u32 = 0x100;
 export const SIE: u32 = 0x104;
 export const STVEC: u32 = 0x105;
@@ -63,12 +66,15 @@ export const MSTATUS_MXR: u64 = 1 << 19;
 export const MSTATUS_TVM: u64 = 1 << 20;
 export const MSTATUS_TW: u64 = 1 << 21;
 export const MSTATUS_TSR: u64 = 1 << 22;
+export const MSTATUS_FS: u64 = 3 << 13; // F/D state: 0 Off (FP instructions illegal), 1 Initial, 2 Clean, 3 Dirty
+export const MSTATUS_SD: u64 = <u64>1 << 63; // read-only: FS is Dirty
 const MSTATUS_XXL: u64 = (<u64>2 << 32) | (<u64>2 << 34); // U- and S-mode are RV64 too (read-only)
 const MSTATUS_WRITABLE: u64 = MSTATUS_SIE | MSTATUS_MIE | MSTATUS_SPIE | MSTATUS_MPIE | MSTATUS_SPP |
-  MSTATUS_MPP | MSTATUS_MPRV | MSTATUS_SUM | MSTATUS_MXR | MSTATUS_TVM | MSTATUS_TW | MSTATUS_TSR;
+  MSTATUS_MPP | MSTATUS_MPRV | MSTATUS_SUM | MSTATUS_MXR | MSTATUS_TVM | MSTATUS_TW | MSTATUS_TSR | MSTATUS_FS;
 // The part of mstatus that sstatus shows, and what S-mode may change through it.
-const SSTATUS_VIEW: u64 = MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_SUM | MSTATUS_MXR | (<u64>3 << 32);
-const SSTATUS_WRITABLE: u64 = MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_SUM | MSTATUS_MXR;
+const SSTATUS_VIEW: u64 = MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_SUM | MSTATUS_MXR | (<u64>3 << 32) |
+  MSTATUS_FS | MSTATUS_SD;
+const SSTATUS_WRITABLE: u64 = MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_SUM | MSTATUS_MXR | MSTATUS_FS;
 // Fields whose change alters how loads and stores translate (the TLB tags hold them, so no flush).
 const MSTATUS_VM_FIELDS: u64 = MSTATUS_MPRV | MSTATUS_MPP | MSTATUS_SUM | MSTATUS_MXR;
 
@@ -103,9 +109,9 @@ export const CAUSE_FETCH_PAGE: u64 = 12;
 export const CAUSE_LOAD_PAGE: u64 = 13;
 export const CAUSE_STORE_PAGE: u64 = 15;
 
-// misa: RV64 (MXL = 2) with I, M, A, C, S- and U-mode.
-const MISA_VALUE: u64 = (<u64>2 << 62) | (1 << 8) /* I */ | (1 << 12) /* M */ | (1 << 0) /* A */ | (1 << 2) /* C */ |
-  (1 << 18) /* S */ | (1 << 20) /* U */;
+// misa: RV64 (MXL = 2) with I, M, A, F, D, C, S- and U-mode.
+const MISA_VALUE: u64 = (<u64>2 << 62) | (1 << 8) /* I */ | (1 << 12) /* M */ | (1 << 0) /* A */ | (1 << 5) /* F */ |
+  (1 << 3) /* D */ | (1 << 2) /* C */ | (1 << 18) /* S */ | (1 << 20) /* U */;
 
 // The machine's time (CLINT mtime, 10 MHz) comes from the host: wall clock or, when the run is
 // deterministic, a function of retired instructions.
@@ -158,6 +164,10 @@ export function csrAccessible(num: u32, write: bool): bool {
   if (num >= 0x3a0 && num <= 0x3af) return (num & 1) == 0; // pmpcfg0, 2, ... 14 (RV64: even only)
   if (num >= 0x3b0 && num <= 0x3ef) return true; // pmpaddr0..63
   switch (num) {
+    case FFLAGS:
+    case FRM:
+    case FCSR:
+      return (csr(MSTATUS) & MSTATUS_FS) != 0; // illegal while the F/D state is Off
     case SATP:
       return !(p == PRIV_S && (csr(MSTATUS) & MSTATUS_TVM) != 0);
     case STIMECMP:
@@ -215,6 +225,10 @@ export function csrRead(num: u32): u64 {
       return hostMtime();
     case SSTATUS:
       return csr(MSTATUS) & SSTATUS_VIEW;
+    case FFLAGS:
+      return csr(FCSR) & 0x1f;
+    case FRM:
+      return (csr(FCSR) >> 5) & 7;
     case SIE:
       return csr(MIE) & csr(MIDELEG);
     case SIP:
@@ -242,6 +256,18 @@ export function csrWrite(num: u32, v: u64): void {
     }
     case SSTATUS:
       writeMstatus((csr(MSTATUS) & ~SSTATUS_WRITABLE) | (v & SSTATUS_WRITABLE));
+      return;
+    case FFLAGS:
+      setCsr(FCSR, (csr(FCSR) & ~(<u64>0x1f)) | (v & 0x1f));
+      markFsDirty();
+      return;
+    case FRM:
+      setCsr(FCSR, (csr(FCSR) & 0x1f) | ((v & 7) << 5));
+      markFsDirty();
+      return;
+    case FCSR:
+      setCsr(FCSR, v & 0xff);
+      markFsDirty();
       return;
     case MIE:
       setCsr(MIE, v & MIE_WRITABLE);
@@ -326,7 +352,14 @@ export function csrWrite(num: u32, v: u64): void {
 
 function writeMstatus(next: u64): void {
   if (((next ^ csr(MSTATUS)) & MSTATUS_VM_FIELDS) != 0) markModeChanged();
+  next &= ~MSTATUS_SD;
+  if ((next & MSTATUS_FS) == MSTATUS_FS) next |= MSTATUS_SD;
   setCsr(MSTATUS, next);
+}
+
+// The F/D state changed (an f register, or fcsr): mstatus.FS becomes Dirty, and SD says so.
+export function markFsDirty(): void {
+  setCsr(MSTATUS, csr(MSTATUS) | MSTATUS_FS | MSTATUS_SD);
 }
 
 // Sstc: STIP follows time >= stimecmp while menvcfg.STCE is set (the host also re-checks it as

@@ -3,11 +3,12 @@
 import * as L from './layout';
 import { flushTlb } from './tlb';
 import {
-  CAUSE_LOAD_ACCESS, CAUSE_STORE_ACCESS, MIP, MHARTID, csr, csrRead, csrWrite, pendingRetired, resetCsrs, setCsr,
-  trapEnter,
+  CAUSE_LOAD_ACCESS, CAUSE_STORE_ACCESS, MIP, MHARTID, csr, csrRead, csrWrite, markFsDirty, pendingRetired, resetCsrs,
+  setCsr, trapEnter,
 } from './csr';
 
 export { run, execOp, loadSlow, storeSlow } from './interp';
+export { floatOp } from './fpu';
 export { flushTlb, flushStoreTlb } from './tlb';
 export { updateStip } from './csr';
 import { PRIV_M, pagingMode, priv } from './csr';
@@ -28,6 +29,7 @@ export function fetchPhysical(va: u64): u64 {
 export { decodeOne } from './decode';
 
 export const layoutRegs: usize = L.REGS;
+export const layoutFregs: usize = L.FREGS;
 export const layoutPc: usize = L.PC;
 export const layoutPriv: usize = L.PRIV;
 export const layoutCsrs: usize = L.CSRS;
@@ -88,6 +90,7 @@ export const EXIT_CONTINUE = L.EXIT_CONTINUE;
 export const CONFIG_JIT = L.CONFIG_JIT;
 export const MMIO_STORE = L.MMIO_STORE;
 export const MMIO_SIGNED = L.MMIO_SIGNED;
+export const MMIO_FLOAT = L.MMIO_FLOAT;
 export const PAGE_WATCH = L.PAGE_WATCH;
 export const PAGE_CODE = L.PAGE_CODE;
 export const CONFIG_ECALL_EXITS = L.CONFIG_ECALL_EXITS;
@@ -117,6 +120,10 @@ export function mmioDone(value: u64): void {
     if (size < 8) {
       const shift = 64 - (<u64>size << 3);
       v = (flags & L.MMIO_SIGNED) != 0 ? <u64>((<i64>(v << shift)) >> shift) : (v << shift) >> shift;
+    }
+    if ((flags & L.MMIO_FLOAT) != 0) {
+      if (size == 4) v |= 0xffffffff00000000; // NaN-boxed
+      markFsDirty();
     }
     store<u64>(L.REGS + <usize>load<u16>(L.EXIT_RD), v);
   }

@@ -9,8 +9,9 @@ import {
   EXIT_RD, EXIT_SIZE, EXIT_VALUE, EXIT_WATCH, EXIT_WFI, MMIO_SIGNED, MMIO_STORE, PAGE_CODE, PAGE_FLAGS,
   PAGE_WATCH, PC, RAM, RAM_BASE, RAM_SIZE, REGS, RESERVATION, CODE_LINES, CODE_LINE_SHIFT, CONFIG_JIT,
   EXIT_CONTINUE, EXIT_HOT, HOT_COUNTERS, STAT_JC_HITS, STAT_JC_MISSES, STAT_TRANSLATED_INSNS, HOT_ENTRIES, HOT_THRESHOLD, INSTRET_LIMIT, JUMP_CACHE, JUMP_ENTRIES,
-  EXIT_MODE, TLB_FETCH, TLB_LOAD, TLB_STORE, JC_CONTEXT, JC_GENERATION,
+  EXIT_MODE, TLB_FETCH, TLB_LOAD, TLB_STORE, JC_CONTEXT, JC_GENERATION, MMIO_FLOAT,
 } from './layout';
+import { BOX, execFloat } from './fpu';
 import {
   ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE, XLATE_FAULT, mmuCause, tlbEntry, tlbTag, translateAndCache,
 } from './mmu';
@@ -19,7 +20,7 @@ import {
   CAUSE_BREAKPOINT, CAUSE_ECALL_U, CAUSE_FETCH_ACCESS, CAUSE_ILLEGAL, CAUSE_LOAD_ACCESS, CAUSE_LOAD_MISALIGNED,
   CAUSE_STORE_ACCESS, CAUSE_STORE_MISALIGNED, INTERRUPT, MINSTRET, MIE, MIP, MSTATUS, MSTATUS_TSR, MSTATUS_TVM,
   MSTATUS_TW, NO_HANDLER, PRIV_M, PRIV_S, PRIV_U, csr, csrAccessible, csrRead, csrWrite, pagingMode, pendingInterrupt,
-  pendingRetired, priv, setCsr, supervisorReturn, trapEnter, trapReturn,
+  pendingRetired, priv, setCsr, supervisorReturn, trapEnter, trapReturn, MSTATUS_FS, markFsDirty,
 } from './csr';
 
 @inline function reg(off: usize): u64 {
@@ -207,7 +208,7 @@ function translateAmo(va: u64, size: u64, access: i32): u64 {
 }
 
 // High 64 bits of the unsigned 128-bit product (Wasm has no 64x64->128 multiply).
-function mulhu(a: u64, b: u64): u64 {
+export function mulhu(a: u64, b: u64): u64 {
   const al = a & 0xffffffff, ah = a >> 32, bl = b & 0xffffffff, bh = b >> 32;
   const p0 = al * bl, p1 = al * bh, p2 = ah * bl, p3 = ah * bh;
   const mid = (p0 >> 32) + (p1 & 0xffffffff) + (p2 & 0xffffffff);
@@ -289,6 +290,30 @@ function mulhu(a: u64, b: u64): u64 {
     case Op.SW: store<u32>(p, <u32>v); break;
     default: store<u64>(p, v); break;
   }
+}
+
+// F/D instructions that are not loads or stores fail with this (see execFloat): illegal.
+const FP_ILLEGAL: i32 = -3;
+
+// flw, fld, fsw, fsd: through the loads' and stores' slow paths (the f register is just another
+// register offset), a single NaN-boxed as it lands. Returns 0 when done, TRAPPED, FP_ILLEGAL
+// (mstatus.FS is Off), or an exit reason as loadSlow/storeSlow give it.
+function floatMemory(op: i32, rd: usize, rs1: usize, rs2: usize, imm: u64, len: u8, vmData: bool): i32 {
+  if ((csr(MSTATUS) & MSTATUS_FS) == 0) return FP_ILLEGAL;
+  const a = reg(rs1) + imm;
+  if (op == Op.FSW || op == Op.FSD) {
+    const size: u8 = op == Op.FSW ? 4 : 8;
+    return vmData ? storeVirtual(a, size, reg(rs2), len) : storeSlow(a, size, reg(rs2), len);
+  }
+  const size: u8 = op == Op.FLW ? 4 : 8;
+  const r = vmData ? loadVirtual(a, size, false, rd, len) : loadSlow(a, size, false, rd, len);
+  if (r == 0) {
+    if (size == 4) setReg(rd, reg(rd) | BOX);
+    markFsDirty();
+  } else if (r == EXIT_MMIO) {
+    store<u8>(EXIT_FLAGS, load<u8>(EXIT_FLAGS) | MMIO_FLOAT); // mmioDone boxes and marks
+  }
+  return r;
 }
 
 // Ends run(): writes pc back and adds the retired instructions to minstret.
@@ -747,8 +772,18 @@ export function execOp(): i32 {
         return leave(next, steps - traps, EXIT_WFI);
       }
       default: {
+        if (op >= Op.FLW) {
+          // F and D: out of line, so that the integer loop stays as it was.
+          const r = op == Op.FLW || op == Op.FLD || op == Op.FSW || op == Op.FSD
+            ? floatMemory(op, rd, rs1, rs2, imm, len, vmData)
+            : execFloat(op, rd, rs1, rs2, <i32>imm) ? 0 : FP_ILLEGAL;
+          if (r == 0) break;
+          if (r == TRAPPED) { pc = trapEnter(pc, mmuCause, mmuTval); traps++; continue; }
+          if (r == EXIT_MMIO) return leave(pc, steps - 1 - traps, r);
+          if (r != FP_ILLEGAL) return leave(next, steps - traps, r); // a store hit a flagged page
+        }
         // ILLEGAL, and instructions of extensions or modes this hart does not have (SRET,
-        // SFENCE.VMA without S-mode).
+        // SFENCE.VMA without S-mode), or F/D ones while mstatus.FS is Off.
         const bits = <u64>(len == 2 ? raw & 0xffff : raw);
         const t = trapEnter(pc, CAUSE_ILLEGAL, bits);
         if (t == NO_HANDLER) return leave(pc, steps - 1 - traps, fatal(pc, CAUSE_ILLEGAL, <u32>bits));

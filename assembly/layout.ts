@@ -2,7 +2,8 @@
 // defined here and exported from the core (see index.ts: `layout*` exports); nobody retypes them.
 //
 // Linear memory map (wasm addresses):
-//   0x0000_1000  hart state: x0..x31, a sink slot for writes to x0, pc, privilege, exit info
+//   0x0000_1000  hart state: x0..x31, a sink slot for writes to x0, pc, privilege, exit info,
+//                f0..f31 (FREGS)
 //   0x0000_2000  CSR file: 4096 slots of 8 bytes, indexed by CSR number
 //   0x0001_0000  AssemblyScript static data (asconfig memoryBase); the stub runtime never grows it
 //   0x0010_0000  decode cache: DECODE_ENTRIES records of 16 bytes, indexed by (pc >> 1)
@@ -52,9 +53,15 @@ export const STAT_TRANSLATED_INSNS: usize = STATE + 0x198;
 // u64: which privileges need PMP checks (pmp.ts: PMP_CHECK_*), derived from this hart's pmpcfg
 // and pmpaddr CSRs at every write of them, so that a hart without them pays nothing.
 export const PMP_STATE: usize = STATE + 0x1a0;
+// f0..f31, 8 bytes each (a single-precision value NaN-boxed: upper 32 bits all ones). The decoder
+// numbers f registers F_REG + n (src/isa/table.ts), so a decoded register offset (number * 8)
+// from REGS addresses either register file.
+export const F_REG: usize = 64;
+export const FREGS: usize = REGS + F_REG * 8;
 
 export const MMIO_STORE: u8 = 1;
 export const MMIO_SIGNED: u8 = 2;
+export const MMIO_FLOAT: u8 = 4; // the load's destination is an f register (flw: NaN-box the value)
 
 // The supervisor handles ECALLs itself (SBI) instead of delivering them to the guest's mtvec.
 export const CONFIG_ECALL_EXITS: u64 = 1;

@@ -47,7 +47,9 @@ command -v "$CC" >/dev/null 2>&1 ||
 command -v "$HOSTCC" >/dev/null 2>&1 || die "host C compiler '$HOSTCC' not found (needed for the native bench references)"
 command -v node >/dev/null 2>&1 || die "node not found"
 
-# Every guest: RV64IMAC, no FP, no libc, linked at 0x8000_0000 (common/virt.ld).
+# Every guest: RV64IMAC, no FP, no libc, linked at 0x8000_0000 (common/virt.ld). A guest that needs
+# more of the ISA gets it for its own source only (guest_march below), so crt0 and the library stay
+# free of FP instructions (they run before the guest turns mstatus.FS on).
 CFLAGS=(
   -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany -O2
   -ffreestanding -nostdlib -nostartfiles -static
@@ -64,11 +66,23 @@ trap 'rm -rf "$TMP"' EXIT
 # htif-*: guests for QEMU's spike machine; they talk HTIF (tohost/fromhost), not the UART.
 #   htif-pass.S / htif-fail.S are standalone (own _start); htif-console.c uses crt0 only.
 is_htif() { [[ $1 == htif-* ]]; }
+# The -march of a test guest's own source, when it is not the common one (lp64 either way).
+guest_march() {
+  case "$1" in
+    fpu) echo rv64imafdc_zicsr_zifencei ;;
+  esac
+}
 
 build_test_guest() {
   local src=$1 name
   name=$(basename "${src%.*}")
   local out="$TG/$name.elf"
+  local march
+  march=$(guest_march "$name")
+  if [ -n "$march" ]; then
+    "$CC" "${CFLAGS[@]}" -march="$march" -c -o "$TMP/$name.o" "$src"
+    src="$TMP/$name.o"
+  fi
   case "$name" in
     htif-pass | htif-fail) "$CC" "${CFLAGS[@]}" -o "$out" "$src" ;;
     htif-*) "$CC" "${CFLAGS[@]}" -o "$out" "$COMMON/crt0.S" "$src" "${LIBS[@]}" ;;

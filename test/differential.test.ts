@@ -1,4 +1,4 @@
-// Random RV64IMAC programs (test/helpers/randprog.ts) on every engine configuration: each must end
+// Random RV64GC programs (test/helpers/randprog.ts) on every engine configuration: each must end
 // exactly as the interpreter does (test/helpers/differential.ts). A fixed set of seeds here;
 // `npm run fuzz` tries random ones. A failure prints the seed, the first difference and the
 // minimized program's disassembly.

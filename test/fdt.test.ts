@@ -155,7 +155,7 @@ describe('boardDeviceTree', () => {
     expect(str(cpu, 'compatible')).toBe('riscv');
     expect(str(cpu, 'device_type')).toBe('cpu');
     expect(str(cpu, 'riscv,isa')).toBe(RISCV_ISA);
-    expect(RISCV_ISA).toBe('rv64imac_zicsr_zifencei_sstc');
+    expect(RISCV_ISA).toBe('rv64imafdc_zicsr_zifencei_sstc');
     expect(str(cpu, 'mmu-type')).toBe('riscv,sv39');
     expect(str(cpu, 'status')).toBe('okay');
     expect(cells(cpu, 'reg')).toEqual([0]);
@@ -247,7 +247,7 @@ describe('boardDeviceTree', () => {
       const dts = execFileSync('dtc', ['-I', 'dtb', '-O', 'dts', file], { encoding: 'utf8', stdio: 'pipe' });
       expect(dts).toContain('compatible = "riscv,cpu-intc";');
       expect(dts).toContain('stdout-path = "/soc/serial@10000000";');
-      expect(dts).toContain('riscv,isa = "rv64imac_zicsr_zifencei_sstc";');
+      expect(dts).toContain('riscv,isa = "rv64imafdc_zicsr_zifencei_sstc";');
       expect(dts).toMatch(/memory@80000000 \{[^}]*reg = <0x00 0x80000000 0x00 0x8000000>;/s);
       // And back to a blob with dtc's own checks (warnings are on stderr; errors fail here).
       const again = spawnSync('dtc', ['-I', 'dts', '-O', 'dtb', '-o', join(dir, 'again.dtb')], {

@@ -1,4 +1,4 @@
-// npm run fuzz [-- --seed S] [--count N] [--items K]: random RV64IMAC programs on every engine
+// npm run fuzz [-- --seed S] [--count N] [--items K]: random RV64GC programs on every engine
 // configuration (test/helpers/differential.ts), from a random seed unless one is given. Program i
 // is generated from seed S + i, so `--seed <its seed> --count 1` repeats a failure. The first
 // failing program is minimized and printed (seed, first difference, disassembly); exit code 1.

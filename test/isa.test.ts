@@ -175,6 +175,10 @@ describe('core decoder (build/core.wasm) against the reference decoder', () => {
     expect(record(0x6522)).toMatchObject({ op: opId('ld'), rd: 80, rs1: 16, imm: 8, len: 2 });
     // amoswap.w.aq a0,a2,(a1): aq/rl ignored
     expect(record(0x0cc5a52f)).toMatchObject({ op: opId('amoswap.w'), rd: 80, rs1: 88, rs2: 96, imm: 0 });
+    // fld f0,0(zero): an f register is an offset past the x registers (f0 is no sink)
+    expect(record(0x00003007)).toMatchObject({ op: opId('fld'), rd: 64 * 8, rs1: 0, imm: 0 });
+    // fmadd.d fa0,fa1,fa2,fa3 (dyn): imm = rs3 << 3 | rm
+    expect(record(0x6ac5f543)).toMatchObject({ rd: 74 * 8, rs1: 75 * 8, rs2: 76 * 8, imm: (13 << 3) | 7 });
   });
 });
 
@@ -223,6 +227,22 @@ const KNOWN: [number, Partial<Decoded> & { name: string }][] = [
   [0x802e, { name: 'add', cname: 'c.mv', rd: 0, rs2: 11 }],
   [0x0012, { name: 'slli', cname: 'c.slli', rd: 0, imm: 4 }],
   [0x6005, { name: 'lui', cname: 'c.lui', rd: 0, imm: 0x1000 }],
+  // F and D: f registers are numbered 64 + n; rm (or rs3 << 3 | rm) in imm
+  [0x00002007, { name: 'flw', rd: 64, rs1: 0, imm: 0 }],
+  [0xfff52e27, { name: 'fsw', rs1: 10, rs2: 64 + 31, imm: -4 }],
+  [0x02c5f553, { name: 'fadd.d', rd: 74, rs1: 75, rs2: 76, imm: 7 }],
+  [0x00209053, { name: 'fadd.s', rd: 64, rs1: 65, rs2: 66, imm: 1 }],
+  [0x6ac5f543, { name: 'fmadd.d', rd: 74, rs1: 75, rs2: 76, imm: (13 << 3) | 7 }],
+  [0xc2051553, { name: 'fcvt.w.d', rd: 10, rs1: 74, imm: 1 }],
+  [0xd2050553, { name: 'fcvt.d.w', rd: 74, rs1: 10, imm: 0 }],
+  [0xa2b52553, { name: 'feq.d', rd: 10, rs1: 74, rs2: 75 }],
+  [0xe2050553, { name: 'fmv.x.d', rd: 10, rs1: 74 }],
+  [0xf0050553, { name: 'fmv.w.x', rd: 74, rs1: 10 }],
+  [0x2522, { name: 'fld', cname: 'c.fldsp', rd: 74, rs1: 2, imm: 8, len: 2 }],
+  [0x2002, { name: 'fld', cname: 'c.fldsp', rd: 64, rs1: 2, imm: 0, len: 2 }], // f0 is not reserved
+  [0x2588, { name: 'fld', cname: 'c.fld', rd: 74, rs1: 11, imm: 8, len: 2 }],
+  [0xa822, { name: 'fsd', cname: 'c.fsdsp', rs1: 2, rs2: 72, imm: 16, len: 2 }],
+  [0xa008, { name: 'fsd', cname: 'c.fsd', rs1: 8, rs2: 74, imm: 0, len: 2 }],
 ];
 
 // Reserved or not-yet-supported encodings (objdump prints most as .2byte/.4byte).
@@ -238,14 +258,13 @@ const ILLEGAL: [number, string][] = [
   [0x8000, 'quadrant 0 funct3 4'],
   [0x9c41, 'c.subw/c.addw funct2 2'],
   [0x9c61, 'c.subw/c.addw funct2 3'],
-  [0x2008, 'c.fld (no D yet)'],
-  [0xa008, 'c.fsd (no D yet)'],
-  [0x2502, 'c.fldsp (no D yet)'],
-  [0xa02a, 'c.fsdsp (no D yet)'],
   [0x0205151b, 'slliw with bit 25 set'],
   [0x1015a52f, 'lr.w with rs2 != 0'],
   [0xffffffff, 'all ones'],
-  [0x00002007, 'flw (no F yet)'],
+  [0x04000053, 'fadd.h (no Zfh)'],
+  [0x06000053, 'fadd.q (no Q)'],
+  [0x00004007, 'flq (no Q)'],
+  [0x0600f043, 'fmadd.q (no Q)'],
 ];
 
 describe('reference decoder on known encodings', () => {
@@ -299,6 +318,22 @@ describe('disassembler', () => {
       [0x6522, 'ld a0,8(sp)'],
       [0x8082, 'jalr zero,0(ra)'],
       [0xb7b1, 'jal zero,0x7fffff4c'],
+      [0x02c5f553, 'fadd.d fa0,fa1,fa2'],
+      [0x00209053, 'fadd.s ft0,ft1,ft2,rtz'],
+      [0x6ac5f543, 'fmadd.d fa0,fa1,fa2,fa3'],
+      [0x9924b447, 'fmsub.s fs0,fs1,fs2,fs3,rup'],
+      [0x5a05f553, 'fsqrt.d fa0,fa1'],
+      [0xc2051553, 'fcvt.w.d a0,fa0,rtz'],
+      [0xd2050553, 'fcvt.d.w fa0,a0'],
+      [0x42058553, 'fcvt.d.s fa0,fa1'],
+      [0xa2b52553, 'feq.d a0,fa0,fa1'],
+      [0xe0051553, 'fclass.s a0,fa0'],
+      [0xf0050553, 'fmv.w.x fa0,a0'],
+      [0x22b59553, 'fsgnjn.d fa0,fa1,fa1'],
+      [0xfff52e27, 'fsw ft11,-4(a0)'],
+      [0xc0304553, 'fcvt.lu.s a0,ft0,rmm'],
+      [0x2522, 'fld fa0,8(sp)'],
+      [0xa822, 'fsd fs0,16(sp)'],
       [0x00000000, 'illegal 0x0000'],
       [0xffffffff, 'illegal 0xffffffff'],
     ];

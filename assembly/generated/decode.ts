@@ -45,6 +45,14 @@ function decode32(raw: u32): Op {
       if ((raw & 0x0000707f) == 0x00006003) return Op.LWU; // lwu
       return illegal();
     }
+    case 0x01: { // LOAD-FP
+      dRd = ((raw >> 7) & 0x1f) + 64;
+      dRs1 = (raw >> 15) & 0x1f;
+      dImm = <i32>raw >> 20;
+      if ((raw & 0x0000707f) == 0x00002007) return Op.FLW; // flw
+      if ((raw & 0x0000707f) == 0x00003007) return Op.FLD; // fld
+      return illegal();
+    }
     case 0x03: { // MISC-MEM
       if ((raw & 0x0000707f) == 0x0000000f) { // fence
         dImm = <i32>(raw >> 20);
@@ -151,6 +159,14 @@ function decode32(raw: u32): Op {
       if ((raw & 0x0000707f) == 0x00001023) return Op.SH; // sh
       if ((raw & 0x0000707f) == 0x00002023) return Op.SW; // sw
       if ((raw & 0x0000707f) == 0x00003023) return Op.SD; // sd
+      return illegal();
+    }
+    case 0x09: { // STORE-FP
+      dRs1 = (raw >> 15) & 0x1f;
+      dRs2 = ((raw >> 20) & 0x1f) + 64;
+      dImm = <i32>((<u32>(<i32>raw >> 25) << 5) | ((raw >> 7) & 0x1f));
+      if ((raw & 0x0000707f) == 0x00002027) return Op.FSW; // fsw
+      if ((raw & 0x0000707f) == 0x00003027) return Op.FSD; // fsd
       return illegal();
     }
     case 0x0b: { // AMO
@@ -332,6 +348,347 @@ function decode32(raw: u32): Op {
       if ((raw & 0xfe00707f) == 0x0200703b) return Op.REMUW; // remuw
       return illegal();
     }
+    case 0x10: { // MADD
+      dRd = ((raw >> 7) & 0x1f) + 64;
+      dRs1 = ((raw >> 15) & 0x1f) + 64;
+      dRs2 = ((raw >> 20) & 0x1f) + 64;
+      dImm = <i32>(((raw >> 27) << 3) | ((raw >> 12) & 0x7));
+      if ((raw & 0x0600007f) == 0x00000043) return Op.FMADD_S; // fmadd.s
+      if ((raw & 0x0600007f) == 0x02000043) return Op.FMADD_D; // fmadd.d
+      return illegal();
+    }
+    case 0x11: { // MSUB
+      dRd = ((raw >> 7) & 0x1f) + 64;
+      dRs1 = ((raw >> 15) & 0x1f) + 64;
+      dRs2 = ((raw >> 20) & 0x1f) + 64;
+      dImm = <i32>(((raw >> 27) << 3) | ((raw >> 12) & 0x7));
+      if ((raw & 0x0600007f) == 0x00000047) return Op.FMSUB_S; // fmsub.s
+      if ((raw & 0x0600007f) == 0x02000047) return Op.FMSUB_D; // fmsub.d
+      return illegal();
+    }
+    case 0x12: { // NMSUB
+      dRd = ((raw >> 7) & 0x1f) + 64;
+      dRs1 = ((raw >> 15) & 0x1f) + 64;
+      dRs2 = ((raw >> 20) & 0x1f) + 64;
+      dImm = <i32>(((raw >> 27) << 3) | ((raw >> 12) & 0x7));
+      if ((raw & 0x0600007f) == 0x0000004b) return Op.FNMSUB_S; // fnmsub.s
+      if ((raw & 0x0600007f) == 0x0200004b) return Op.FNMSUB_D; // fnmsub.d
+      return illegal();
+    }
+    case 0x13: { // NMADD
+      dRd = ((raw >> 7) & 0x1f) + 64;
+      dRs1 = ((raw >> 15) & 0x1f) + 64;
+      dRs2 = ((raw >> 20) & 0x1f) + 64;
+      dImm = <i32>(((raw >> 27) << 3) | ((raw >> 12) & 0x7));
+      if ((raw & 0x0600007f) == 0x0000004f) return Op.FNMADD_S; // fnmadd.s
+      if ((raw & 0x0600007f) == 0x0200004f) return Op.FNMADD_D; // fnmadd.d
+      return illegal();
+    }
+    case 0x14: { // OP-FP
+      if ((raw & 0xfe00007f) == 0x00000053) { // fadd.s
+        dRd = ((raw >> 7) & 0x1f) + 64;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dRs2 = ((raw >> 20) & 0x1f) + 64;
+        dImm = <i32>((raw >> 12) & 0x7);
+        return Op.FADD_S;
+      }
+      if ((raw & 0xfe00007f) == 0x08000053) { // fsub.s
+        dRd = ((raw >> 7) & 0x1f) + 64;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dRs2 = ((raw >> 20) & 0x1f) + 64;
+        dImm = <i32>((raw >> 12) & 0x7);
+        return Op.FSUB_S;
+      }
+      if ((raw & 0xfe00007f) == 0x10000053) { // fmul.s
+        dRd = ((raw >> 7) & 0x1f) + 64;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dRs2 = ((raw >> 20) & 0x1f) + 64;
+        dImm = <i32>((raw >> 12) & 0x7);
+        return Op.FMUL_S;
+      }
+      if ((raw & 0xfe00007f) == 0x18000053) { // fdiv.s
+        dRd = ((raw >> 7) & 0x1f) + 64;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dRs2 = ((raw >> 20) & 0x1f) + 64;
+        dImm = <i32>((raw >> 12) & 0x7);
+        return Op.FDIV_S;
+      }
+      if ((raw & 0xfff0007f) == 0x58000053) { // fsqrt.s
+        dRd = ((raw >> 7) & 0x1f) + 64;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dImm = <i32>((raw >> 12) & 0x7);
+        return Op.FSQRT_S;
+      }
+      if ((raw & 0xfe00707f) == 0x20000053) { // fsgnj.s
+        dRd = ((raw >> 7) & 0x1f) + 64;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dRs2 = ((raw >> 20) & 0x1f) + 64;
+        return Op.FSGNJ_S;
+      }
+      if ((raw & 0xfe00707f) == 0x20001053) { // fsgnjn.s
+        dRd = ((raw >> 7) & 0x1f) + 64;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dRs2 = ((raw >> 20) & 0x1f) + 64;
+        return Op.FSGNJN_S;
+      }
+      if ((raw & 0xfe00707f) == 0x20002053) { // fsgnjx.s
+        dRd = ((raw >> 7) & 0x1f) + 64;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dRs2 = ((raw >> 20) & 0x1f) + 64;
+        return Op.FSGNJX_S;
+      }
+      if ((raw & 0xfe00707f) == 0x28000053) { // fmin.s
+        dRd = ((raw >> 7) & 0x1f) + 64;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dRs2 = ((raw >> 20) & 0x1f) + 64;
+        return Op.FMIN_S;
+      }
+      if ((raw & 0xfe00707f) == 0x28001053) { // fmax.s
+        dRd = ((raw >> 7) & 0x1f) + 64;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dRs2 = ((raw >> 20) & 0x1f) + 64;
+        return Op.FMAX_S;
+      }
+      if ((raw & 0xfe00707f) == 0xa0002053) { // feq.s
+        dRd = (raw >> 7) & 0x1f;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dRs2 = ((raw >> 20) & 0x1f) + 64;
+        return Op.FEQ_S;
+      }
+      if ((raw & 0xfe00707f) == 0xa0001053) { // flt.s
+        dRd = (raw >> 7) & 0x1f;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dRs2 = ((raw >> 20) & 0x1f) + 64;
+        return Op.FLT_S;
+      }
+      if ((raw & 0xfe00707f) == 0xa0000053) { // fle.s
+        dRd = (raw >> 7) & 0x1f;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dRs2 = ((raw >> 20) & 0x1f) + 64;
+        return Op.FLE_S;
+      }
+      if ((raw & 0xfff0707f) == 0xe0001053) { // fclass.s
+        dRd = (raw >> 7) & 0x1f;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        return Op.FCLASS_S;
+      }
+      if ((raw & 0xfff0007f) == 0xc0000053) { // fcvt.w.s
+        dRd = (raw >> 7) & 0x1f;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dImm = <i32>((raw >> 12) & 0x7);
+        return Op.FCVT_W_S;
+      }
+      if ((raw & 0xfff0007f) == 0xc0100053) { // fcvt.wu.s
+        dRd = (raw >> 7) & 0x1f;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dImm = <i32>((raw >> 12) & 0x7);
+        return Op.FCVT_WU_S;
+      }
+      if ((raw & 0xfff0007f) == 0xc0200053) { // fcvt.l.s
+        dRd = (raw >> 7) & 0x1f;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dImm = <i32>((raw >> 12) & 0x7);
+        return Op.FCVT_L_S;
+      }
+      if ((raw & 0xfff0007f) == 0xc0300053) { // fcvt.lu.s
+        dRd = (raw >> 7) & 0x1f;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dImm = <i32>((raw >> 12) & 0x7);
+        return Op.FCVT_LU_S;
+      }
+      if ((raw & 0xfff0007f) == 0xd0000053) { // fcvt.s.w
+        dRd = ((raw >> 7) & 0x1f) + 64;
+        dRs1 = (raw >> 15) & 0x1f;
+        dImm = <i32>((raw >> 12) & 0x7);
+        return Op.FCVT_S_W;
+      }
+      if ((raw & 0xfff0007f) == 0xd0100053) { // fcvt.s.wu
+        dRd = ((raw >> 7) & 0x1f) + 64;
+        dRs1 = (raw >> 15) & 0x1f;
+        dImm = <i32>((raw >> 12) & 0x7);
+        return Op.FCVT_S_WU;
+      }
+      if ((raw & 0xfff0007f) == 0xd0200053) { // fcvt.s.l
+        dRd = ((raw >> 7) & 0x1f) + 64;
+        dRs1 = (raw >> 15) & 0x1f;
+        dImm = <i32>((raw >> 12) & 0x7);
+        return Op.FCVT_S_L;
+      }
+      if ((raw & 0xfff0007f) == 0xd0300053) { // fcvt.s.lu
+        dRd = ((raw >> 7) & 0x1f) + 64;
+        dRs1 = (raw >> 15) & 0x1f;
+        dImm = <i32>((raw >> 12) & 0x7);
+        return Op.FCVT_S_LU;
+      }
+      if ((raw & 0xfff0707f) == 0xe0000053) { // fmv.x.w
+        dRd = (raw >> 7) & 0x1f;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        return Op.FMV_X_W;
+      }
+      if ((raw & 0xfff0707f) == 0xf0000053) { // fmv.w.x
+        dRd = ((raw >> 7) & 0x1f) + 64;
+        dRs1 = (raw >> 15) & 0x1f;
+        return Op.FMV_W_X;
+      }
+      if ((raw & 0xfe00007f) == 0x02000053) { // fadd.d
+        dRd = ((raw >> 7) & 0x1f) + 64;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dRs2 = ((raw >> 20) & 0x1f) + 64;
+        dImm = <i32>((raw >> 12) & 0x7);
+        return Op.FADD_D;
+      }
+      if ((raw & 0xfe00007f) == 0x0a000053) { // fsub.d
+        dRd = ((raw >> 7) & 0x1f) + 64;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dRs2 = ((raw >> 20) & 0x1f) + 64;
+        dImm = <i32>((raw >> 12) & 0x7);
+        return Op.FSUB_D;
+      }
+      if ((raw & 0xfe00007f) == 0x12000053) { // fmul.d
+        dRd = ((raw >> 7) & 0x1f) + 64;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dRs2 = ((raw >> 20) & 0x1f) + 64;
+        dImm = <i32>((raw >> 12) & 0x7);
+        return Op.FMUL_D;
+      }
+      if ((raw & 0xfe00007f) == 0x1a000053) { // fdiv.d
+        dRd = ((raw >> 7) & 0x1f) + 64;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dRs2 = ((raw >> 20) & 0x1f) + 64;
+        dImm = <i32>((raw >> 12) & 0x7);
+        return Op.FDIV_D;
+      }
+      if ((raw & 0xfff0007f) == 0x5a000053) { // fsqrt.d
+        dRd = ((raw >> 7) & 0x1f) + 64;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dImm = <i32>((raw >> 12) & 0x7);
+        return Op.FSQRT_D;
+      }
+      if ((raw & 0xfe00707f) == 0x22000053) { // fsgnj.d
+        dRd = ((raw >> 7) & 0x1f) + 64;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dRs2 = ((raw >> 20) & 0x1f) + 64;
+        return Op.FSGNJ_D;
+      }
+      if ((raw & 0xfe00707f) == 0x22001053) { // fsgnjn.d
+        dRd = ((raw >> 7) & 0x1f) + 64;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dRs2 = ((raw >> 20) & 0x1f) + 64;
+        return Op.FSGNJN_D;
+      }
+      if ((raw & 0xfe00707f) == 0x22002053) { // fsgnjx.d
+        dRd = ((raw >> 7) & 0x1f) + 64;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dRs2 = ((raw >> 20) & 0x1f) + 64;
+        return Op.FSGNJX_D;
+      }
+      if ((raw & 0xfe00707f) == 0x2a000053) { // fmin.d
+        dRd = ((raw >> 7) & 0x1f) + 64;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dRs2 = ((raw >> 20) & 0x1f) + 64;
+        return Op.FMIN_D;
+      }
+      if ((raw & 0xfe00707f) == 0x2a001053) { // fmax.d
+        dRd = ((raw >> 7) & 0x1f) + 64;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dRs2 = ((raw >> 20) & 0x1f) + 64;
+        return Op.FMAX_D;
+      }
+      if ((raw & 0xfff0007f) == 0x40100053) { // fcvt.s.d
+        dRd = ((raw >> 7) & 0x1f) + 64;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dImm = <i32>((raw >> 12) & 0x7);
+        return Op.FCVT_S_D;
+      }
+      if ((raw & 0xfff0007f) == 0x42000053) { // fcvt.d.s
+        dRd = ((raw >> 7) & 0x1f) + 64;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dImm = <i32>((raw >> 12) & 0x7);
+        return Op.FCVT_D_S;
+      }
+      if ((raw & 0xfe00707f) == 0xa2002053) { // feq.d
+        dRd = (raw >> 7) & 0x1f;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dRs2 = ((raw >> 20) & 0x1f) + 64;
+        return Op.FEQ_D;
+      }
+      if ((raw & 0xfe00707f) == 0xa2001053) { // flt.d
+        dRd = (raw >> 7) & 0x1f;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dRs2 = ((raw >> 20) & 0x1f) + 64;
+        return Op.FLT_D;
+      }
+      if ((raw & 0xfe00707f) == 0xa2000053) { // fle.d
+        dRd = (raw >> 7) & 0x1f;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dRs2 = ((raw >> 20) & 0x1f) + 64;
+        return Op.FLE_D;
+      }
+      if ((raw & 0xfff0707f) == 0xe2001053) { // fclass.d
+        dRd = (raw >> 7) & 0x1f;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        return Op.FCLASS_D;
+      }
+      if ((raw & 0xfff0007f) == 0xc2000053) { // fcvt.w.d
+        dRd = (raw >> 7) & 0x1f;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dImm = <i32>((raw >> 12) & 0x7);
+        return Op.FCVT_W_D;
+      }
+      if ((raw & 0xfff0007f) == 0xc2100053) { // fcvt.wu.d
+        dRd = (raw >> 7) & 0x1f;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dImm = <i32>((raw >> 12) & 0x7);
+        return Op.FCVT_WU_D;
+      }
+      if ((raw & 0xfff0007f) == 0xc2200053) { // fcvt.l.d
+        dRd = (raw >> 7) & 0x1f;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dImm = <i32>((raw >> 12) & 0x7);
+        return Op.FCVT_L_D;
+      }
+      if ((raw & 0xfff0007f) == 0xc2300053) { // fcvt.lu.d
+        dRd = (raw >> 7) & 0x1f;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        dImm = <i32>((raw >> 12) & 0x7);
+        return Op.FCVT_LU_D;
+      }
+      if ((raw & 0xfff0007f) == 0xd2000053) { // fcvt.d.w
+        dRd = ((raw >> 7) & 0x1f) + 64;
+        dRs1 = (raw >> 15) & 0x1f;
+        dImm = <i32>((raw >> 12) & 0x7);
+        return Op.FCVT_D_W;
+      }
+      if ((raw & 0xfff0007f) == 0xd2100053) { // fcvt.d.wu
+        dRd = ((raw >> 7) & 0x1f) + 64;
+        dRs1 = (raw >> 15) & 0x1f;
+        dImm = <i32>((raw >> 12) & 0x7);
+        return Op.FCVT_D_WU;
+      }
+      if ((raw & 0xfff0007f) == 0xd2200053) { // fcvt.d.l
+        dRd = ((raw >> 7) & 0x1f) + 64;
+        dRs1 = (raw >> 15) & 0x1f;
+        dImm = <i32>((raw >> 12) & 0x7);
+        return Op.FCVT_D_L;
+      }
+      if ((raw & 0xfff0007f) == 0xd2300053) { // fcvt.d.lu
+        dRd = ((raw >> 7) & 0x1f) + 64;
+        dRs1 = (raw >> 15) & 0x1f;
+        dImm = <i32>((raw >> 12) & 0x7);
+        return Op.FCVT_D_LU;
+      }
+      if ((raw & 0xfff0707f) == 0xe2000053) { // fmv.x.d
+        dRd = (raw >> 7) & 0x1f;
+        dRs1 = ((raw >> 15) & 0x1f) + 64;
+        return Op.FMV_X_D;
+      }
+      if ((raw & 0xfff0707f) == 0xf2000053) { // fmv.d.x
+        dRd = ((raw >> 7) & 0x1f) + 64;
+        dRs1 = (raw >> 15) & 0x1f;
+        return Op.FMV_D_X;
+      }
+      break;
+    }
     case 0x18: { // BRANCH
       dRs1 = (raw >> 15) & 0x1f;
       dRs2 = (raw >> 20) & 0x1f;
@@ -439,6 +796,13 @@ function decode16(raw: u32): Op {
       if ((raw & 0xe003) == 0x0002) return Op.SLLI; // c.slli -> slli
       return illegal();
     }
+    case 0x04: { // quadrant 0, funct3 1
+      dRd = ((raw >> 2) & 0x7) + 72;
+      dRs1 = ((raw >> 7) & 0x7) + 8;
+      dImm = <i32>((((raw >> 10) & 0x7) << 3) | (((raw >> 5) & 0x3) << 6));
+      if ((raw & 0xe003) == 0x2000) return Op.FLD; // c.fld -> fld
+      return illegal();
+    }
     case 0x05: { // quadrant 1, funct3 1
       if ((raw & 0xe003) == 0x2001) { // c.addiw -> addiw
         dRd = (raw >> 7) & 0x1f;
@@ -448,6 +812,13 @@ function decode16(raw: u32): Op {
         return Op.ADDIW;
       }
       break;
+    }
+    case 0x06: { // quadrant 2, funct3 1
+      dRd = ((raw >> 7) & 0x1f) + 64;
+      dRs1 = 2;
+      dImm = <i32>((((raw >> 12) & 0x1) << 5) | (((raw >> 5) & 0x3) << 3) | (((raw >> 2) & 0x7) << 6));
+      if ((raw & 0xe003) == 0x2002) return Op.FLD; // c.fldsp -> fld
+      return illegal();
     }
     case 0x08: { // quadrant 0, funct3 2
       dRd = ((raw >> 2) & 0x7) + 8;
@@ -587,9 +958,23 @@ function decode16(raw: u32): Op {
       }
       break;
     }
+    case 0x14: { // quadrant 0, funct3 5
+      dRs1 = ((raw >> 7) & 0x7) + 8;
+      dRs2 = ((raw >> 2) & 0x7) + 72;
+      dImm = <i32>((((raw >> 10) & 0x7) << 3) | (((raw >> 5) & 0x3) << 6));
+      if ((raw & 0xe003) == 0xa000) return Op.FSD; // c.fsd -> fsd
+      return illegal();
+    }
     case 0x15: { // quadrant 1, funct3 5
       dImm = <i32>(((((raw >> 12) & 0x1) << 11) | (((raw >> 11) & 0x1) << 4) | (((raw >> 9) & 0x3) << 8) | (((raw >> 8) & 0x1) << 10) | (((raw >> 7) & 0x1) << 6) | (((raw >> 6) & 0x1) << 7) | (((raw >> 3) & 0x7) << 1) | (((raw >> 2) & 0x1) << 5)) << 20) >> 20;
       if ((raw & 0xe003) == 0xa001) return Op.JAL; // c.j -> jal
+      return illegal();
+    }
+    case 0x16: { // quadrant 2, funct3 5
+      dRs1 = 2;
+      dRs2 = ((raw >> 2) & 0x1f) + 64;
+      dImm = <i32>((((raw >> 10) & 0x7) << 3) | (((raw >> 7) & 0x7) << 6));
+      if ((raw & 0xe003) == 0xa002) return Op.FSD; // c.fsdsp -> fsd
       return illegal();
     }
     case 0x18: { // quadrant 0, funct3 6

@@ -17,6 +17,8 @@ export interface CoreFunctions {
   execOp(): number;
   loadSlow(addr: bigint, size: number, signed: number, rd: number, len: number): number;
   storeSlow(addr: bigint, size: number, value: bigint, len: number): number;
+  /** An F/D operation on register values, legal as the core's floatLegal says (assembly/fpu.ts). */
+  floatOp(op: number, a: bigint, b: bigint, c: bigint, imm: number): bigint;
   /** Empties the MMU's TLBs (the host changed page tables under the guest). */
   flushTlb(): void;
   /** Empties the MMU's store TLB (a page got page flags: its stores must take the slow path). */
@@ -30,6 +32,8 @@ export interface CoreFunctions {
 /** Offsets and constants of the one machine-state layout, as the core exports them. */
 export interface Layout {
   regs: number;
+  /** f0..f31 (8 bytes each, a single NaN-boxed); decoded f register operands are F_REG + n. */
+  fregs: number;
   pc: number;
   priv: number;
   csrs: number;
@@ -137,6 +141,7 @@ export class Core {
     this.fn = ex as unknown as CoreFunctions;
     this.layout = {
       regs: n('layoutRegs'),
+      fregs: n('layoutFregs'),
       pc: n('layoutPc'),
       priv: n('layoutPriv'),
       csrs: n('layoutCsrs'),
@@ -225,6 +230,13 @@ export class Core {
   }
   setReg(i: number, v: bigint): void {
     if (i !== 0) this.dv.setBigUint64(this.layout.regs + i * 8, BigInt.asUintN(64, v), true);
+  }
+  /** f register i's bits (a single is NaN-boxed: upper 32 bits all ones). */
+  freg(i: number): bigint {
+    return this.dv.getBigUint64(this.layout.fregs + i * 8, true);
+  }
+  setFreg(i: number, v: bigint): void {
+    this.dv.setBigUint64(this.layout.fregs + i * 8, BigInt.asUintN(64, v), true);
   }
   get priv(): number {
     return Number(this.dv.getBigUint64(this.layout.priv, true));

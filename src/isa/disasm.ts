@@ -2,13 +2,22 @@
 // reference decoder and the table's formats. Compressed instructions print as their expansion
 // (c.li a0,1 -> addi a0,zero,1).
 import { decode } from './decode.ts';
-import { ENTRY_BY_NAME, type BaseFormat } from './table.ts';
+import { ENTRY_BY_NAME, F_REG, type BaseFormat } from './table.ts';
 
 // prettier-ignore
 export const ABI_NAMES: readonly string[] = [
   'zero', 'ra', 'sp', 'gp', 'tp', 't0', 't1', 't2', 's0', 's1', 'a0', 'a1', 'a2', 'a3', 'a4', 'a5',
   'a6', 'a7', 's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9', 's10', 's11', 't3', 't4', 't5', 't6',
 ];
+
+// prettier-ignore
+export const FABI_NAMES: readonly string[] = [
+  'ft0', 'ft1', 'ft2', 'ft3', 'ft4', 'ft5', 'ft6', 'ft7', 'fs0', 'fs1', 'fa0', 'fa1', 'fa2', 'fa3', 'fa4', 'fa5',
+  'fa6', 'fa7', 'fs2', 'fs3', 'fs4', 'fs5', 'fs6', 'fs7', 'fs8', 'fs9', 'fs10', 'fs11', 'ft8', 'ft9', 'ft10', 'ft11',
+];
+
+/** Rounding modes as objdump prints them after the operands (nothing for dyn, 7). */
+const RM_NAMES = ['rne', 'rtz', 'rdn', 'rup', 'rmm', '5', '6'];
 
 /** Names of the CSRs the disassembler spells out; others print as their number in hex. */
 // prettier-ignore
@@ -47,7 +56,11 @@ export function disassemble(raw: number, pc?: bigint): string {
   }
   const entry = ENTRY_BY_NAME.get(d.name);
   if (!entry) return 'unknown';
-  const x = (n: number): string => ABI_NAMES[n];
+  // x registers 0..31, f registers F_REG + n (src/isa/table.ts)
+  const x = (n: number): string => (n >= F_REG ? FABI_NAMES[n - F_REG] : ABI_NAMES[n]);
+  // objdump omits the rounding mode of the conversions that are always exact
+  const exact = d.name === 'fcvt.d.w' || d.name === 'fcvt.d.wu' || d.name === 'fcvt.d.s';
+  const rm = (field: number): string => (field === 7 || exact ? '' : `,${RM_NAMES[field]}`);
   const target = (): string =>
     pc === undefined
       ? `.${d.imm < 0 ? '-' : '+'}${Math.abs(d.imm)}`
@@ -104,6 +117,31 @@ export function disassemble(raw: number, pc?: bigint): string {
       break;
     case 'NONE':
       args = '';
+      break;
+    case 'FL':
+      args = `${x(d.rd)},${d.imm}(${x(d.rs1)})`;
+      break;
+    case 'FS':
+      args = `${x(d.rs2)},${d.imm}(${x(d.rs1)})`;
+      break;
+    case 'FR':
+      args = `${x(d.rd)},${x(d.rs1)},${x(d.rs2)}${rm(d.imm)}`;
+      break;
+    case 'FR4':
+      args = `${x(d.rd)},${x(d.rs1)},${x(d.rs2)},${x(F_REG + (d.imm >> 3))}${rm(d.imm & 7)}`;
+      break;
+    case 'FRS':
+    case 'FCMP':
+      args = `${x(d.rd)},${x(d.rs1)},${x(d.rs2)}`;
+      break;
+    case 'FR1':
+    case 'FTOX':
+    case 'XTOF':
+      args = `${x(d.rd)},${x(d.rs1)}${rm(d.imm)}`;
+      break;
+    case 'FMVX':
+    case 'FMVF':
+      args = `${x(d.rd)},${x(d.rs1)}`;
       break;
     default:
       return 'unknown';

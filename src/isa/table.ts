@@ -3,17 +3,21 @@
 // assembly/generated/), the TypeScript reference decoder (decode.ts), the disassembler
 // (disasm.ts), the translator's dispatch and the test vectors (test/isa.test.ts).
 //
-// Guest ISA: RV64IMAC + Zicsr + Zifencei + the machine/supervisor privileged instructions.
-// F/D come later: add their rows to BASE (ext 'F'/'D', new formats for fs1/fs2/fs3/rm fields)
-// and their compressed forms (c.fld, c.fsd, c.fldsp, c.fsdsp: quadrant 0/2, funct3 1 and 5) to
-// COMPRESSED; until then those encodings match nothing and decode as illegal.
+// Guest ISA: RV64GC = RV64IMAFDC + Zicsr + Zifencei + the machine/supervisor privileged
+// instructions.
+//
+// Register operands are numbered 0..31 for x registers and 64..95 for f registers (F_REG + n):
+// the core keeps f0..f31 right after the x registers' area (layout.ts FREGS = REGS + F_REG * 8),
+// so a decoded register offset (number * 8) addresses either file the same way.
+// Floating-point operations that have a rounding-mode field (bits 14:12) carry it in imm; the
+// fused multiply-adds carry rs3 << 3 | rm.
 //
 // Encodings are written as in riscv-opcodes ('14..12=0 6..0=0x13': fixed bit ranges), operand
 // fields as in the ISA manual's encoding figures ('12:5=5:4|9:6|2|3': instruction bits [12:5]
 // hold imm[5:4], imm[9:6], imm[2], imm[3], most significant first). Both are parsed below into
 // plain numbers (match/mask) and bit-segment lists (Seg), which is what the decoders interpret.
 
-export type Ext = 'I' | 'M' | 'A' | 'C' | 'Zicsr' | 'Zifencei' | 'Priv';
+export type Ext = 'I' | 'M' | 'A' | 'F' | 'D' | 'C' | 'Zicsr' | 'Zifencei' | 'Priv';
 
 /** Operand layouts of 32-bit instructions. Each one fixes which fields exist and how they print. */
 export type BaseFormat =
@@ -33,7 +37,19 @@ export type BaseFormat =
   | 'LR' // rd, rs1 (address)
   | 'FENCE' // imm = fm|pred|succ (bits [31:20], unsigned); rd/rs1 ignored
   | 'SFENCE' // rs1 (vaddr), rs2 (asid)
-  | 'NONE'; // no operands
+  | 'NONE' // no operands
+  // F and D (f = an f register, x = an x register; rm = the rounding mode, in imm)
+  | 'FL' // loads: f rd, x rs1, imm[11:0]; printed rd,imm(rs1)
+  | 'FS' // stores: x rs1, f rs2, imm[11:0]
+  | 'FR' // f rd, f rs1, f rs2, rm
+  | 'FR4' // f rd, f rs1, f rs2, f rs3, imm = rs3 << 3 | rm
+  | 'FRS' // f rd, f rs1, f rs2 (no rm: sign injection, min/max)
+  | 'FR1' // f rd, f rs1, rm (square root, conversions between formats)
+  | 'FCMP' // x rd, f rs1, f rs2
+  | 'FTOX' // x rd, f rs1, rm (conversions to integers)
+  | 'XTOF' // f rd, x rs1, rm (conversions from integers)
+  | 'FMVX' // x rd, f rs1 (moves to x, classify)
+  | 'FMVF'; // f rd, x rs1 (moves from x)
 
 /** Compressed instruction formats (descriptive only: each entry spells out its operands). */
 export type CFormat = 'CR' | 'CI' | 'CSS' | 'CIW' | 'CL' | 'CS' | 'CA' | 'CB' | 'CJ';
@@ -145,11 +161,18 @@ const r = (hi: number, lo: number): RegSpec => ({ bits: [hi, lo], add: 0 });
 const rc = (hi: number, lo: number): RegSpec => ({ bits: [hi, lo], add: 8 });
 /** A fixed register. */
 const x = (n: number): RegSpec => ({ fixed: n });
+/** f registers are numbered from F_REG (see the top of this file). */
+export const F_REG = 64;
+/** A full 5-bit f register field. */
+const f = (hi: number, lo: number): RegSpec => ({ bits: [hi, lo], add: F_REG });
+/** A compressed 3-bit f register field: f8..f15. */
+const fc = (hi: number, lo: number): RegSpec => ({ bits: [hi, lo], add: F_REG + 8 });
 
 const RD = r(11, 7);
 const RS1 = r(19, 15);
 const RS2 = r(24, 20);
 const IMM_I = simm('31:20=11:0');
+const RM = uimm('14:12=2:0');
 
 export const FORMAT_OPERANDS: Readonly<Record<BaseFormat, Operands>> = {
   R: { rd: RD, rs1: RS1, rs2: RS2 },
@@ -169,6 +192,17 @@ export const FORMAT_OPERANDS: Readonly<Record<BaseFormat, Operands>> = {
   FENCE: { imm: uimm('31:20=11:0') },
   SFENCE: { rs1: RS1, rs2: RS2 },
   NONE: {},
+  FL: { rd: f(11, 7), rs1: RS1, imm: IMM_I },
+  FS: { rs1: RS1, rs2: f(24, 20), imm: simm('31:25=11:5 11:7=4:0') },
+  FR: { rd: f(11, 7), rs1: f(19, 15), rs2: f(24, 20), imm: RM },
+  FR4: { rd: f(11, 7), rs1: f(19, 15), rs2: f(24, 20), imm: uimm('31:27=7:3 14:12=2:0') },
+  FRS: { rd: f(11, 7), rs1: f(19, 15), rs2: f(24, 20) },
+  FR1: { rd: f(11, 7), rs1: f(19, 15), imm: RM },
+  FCMP: { rd: RD, rs1: f(19, 15), rs2: f(24, 20) },
+  FTOX: { rd: RD, rs1: f(19, 15), imm: RM },
+  XTOF: { rd: f(11, 7), rs1: RS1, imm: RM },
+  FMVX: { rd: RD, rs1: f(19, 15) },
+  FMVF: { rd: f(11, 7), rs1: RS1 },
 };
 
 // ---- 32-bit instructions (op ids follow this order) -----------------------------------------------
@@ -288,6 +322,71 @@ const BASE: readonly BaseRow[] = [
   ['mret', '31..20=0x302 19..7=0 6..0=0x73', 'NONE', 'Priv', SYS],
   ['wfi', '31..20=0x105 19..7=0 6..0=0x73', 'NONE', 'Priv', SYS],
   ['sfence.vma', '31..25=0x09 14..12=0 11..7=0 6..0=0x73', 'SFENCE', 'Priv', SYS],
+
+  // F and D (kept last: the core tests `op >= Op.FLW` for them). Every one traps while
+  // mstatus.FS is Off, and those with a rounding mode on a reserved one.
+  ['flw', '14..12=2 6..0=0x07', 'FL', 'F', 'trap'],
+  ['fsw', '14..12=2 6..0=0x27', 'FS', 'F', 'trap'],
+  ['fmadd.s', '26..25=0 6..0=0x43', 'FR4', 'F', 'trap'],
+  ['fmsub.s', '26..25=0 6..0=0x47', 'FR4', 'F', 'trap'],
+  ['fnmsub.s', '26..25=0 6..0=0x4b', 'FR4', 'F', 'trap'],
+  ['fnmadd.s', '26..25=0 6..0=0x4f', 'FR4', 'F', 'trap'],
+  ['fadd.s', '31..25=0x00 6..0=0x53', 'FR', 'F', 'trap'],
+  ['fsub.s', '31..25=0x04 6..0=0x53', 'FR', 'F', 'trap'],
+  ['fmul.s', '31..25=0x08 6..0=0x53', 'FR', 'F', 'trap'],
+  ['fdiv.s', '31..25=0x0c 6..0=0x53', 'FR', 'F', 'trap'],
+  ['fsqrt.s', '31..25=0x2c 24..20=0 6..0=0x53', 'FR1', 'F', 'trap'],
+  ['fsgnj.s', '31..25=0x10 14..12=0 6..0=0x53', 'FRS', 'F', 'trap'],
+  ['fsgnjn.s', '31..25=0x10 14..12=1 6..0=0x53', 'FRS', 'F', 'trap'],
+  ['fsgnjx.s', '31..25=0x10 14..12=2 6..0=0x53', 'FRS', 'F', 'trap'],
+  ['fmin.s', '31..25=0x14 14..12=0 6..0=0x53', 'FRS', 'F', 'trap'],
+  ['fmax.s', '31..25=0x14 14..12=1 6..0=0x53', 'FRS', 'F', 'trap'],
+  ['feq.s', '31..25=0x50 14..12=2 6..0=0x53', 'FCMP', 'F', 'trap'],
+  ['flt.s', '31..25=0x50 14..12=1 6..0=0x53', 'FCMP', 'F', 'trap'],
+  ['fle.s', '31..25=0x50 14..12=0 6..0=0x53', 'FCMP', 'F', 'trap'],
+  ['fclass.s', '31..25=0x70 24..20=0 14..12=1 6..0=0x53', 'FMVX', 'F', 'trap'],
+  ['fcvt.w.s', '31..25=0x60 24..20=0 6..0=0x53', 'FTOX', 'F', 'trap'],
+  ['fcvt.wu.s', '31..25=0x60 24..20=1 6..0=0x53', 'FTOX', 'F', 'trap'],
+  ['fcvt.l.s', '31..25=0x60 24..20=2 6..0=0x53', 'FTOX', 'F', 'trap'],
+  ['fcvt.lu.s', '31..25=0x60 24..20=3 6..0=0x53', 'FTOX', 'F', 'trap'],
+  ['fcvt.s.w', '31..25=0x68 24..20=0 6..0=0x53', 'XTOF', 'F', 'trap'],
+  ['fcvt.s.wu', '31..25=0x68 24..20=1 6..0=0x53', 'XTOF', 'F', 'trap'],
+  ['fcvt.s.l', '31..25=0x68 24..20=2 6..0=0x53', 'XTOF', 'F', 'trap'],
+  ['fcvt.s.lu', '31..25=0x68 24..20=3 6..0=0x53', 'XTOF', 'F', 'trap'],
+  ['fmv.x.w', '31..25=0x70 24..20=0 14..12=0 6..0=0x53', 'FMVX', 'F', 'trap'],
+  ['fmv.w.x', '31..25=0x78 24..20=0 14..12=0 6..0=0x53', 'FMVF', 'F', 'trap'],
+  ['fld', '14..12=3 6..0=0x07', 'FL', 'D', 'trap'],
+  ['fsd', '14..12=3 6..0=0x27', 'FS', 'D', 'trap'],
+  ['fmadd.d', '26..25=1 6..0=0x43', 'FR4', 'D', 'trap'],
+  ['fmsub.d', '26..25=1 6..0=0x47', 'FR4', 'D', 'trap'],
+  ['fnmsub.d', '26..25=1 6..0=0x4b', 'FR4', 'D', 'trap'],
+  ['fnmadd.d', '26..25=1 6..0=0x4f', 'FR4', 'D', 'trap'],
+  ['fadd.d', '31..25=0x01 6..0=0x53', 'FR', 'D', 'trap'],
+  ['fsub.d', '31..25=0x05 6..0=0x53', 'FR', 'D', 'trap'],
+  ['fmul.d', '31..25=0x09 6..0=0x53', 'FR', 'D', 'trap'],
+  ['fdiv.d', '31..25=0x0d 6..0=0x53', 'FR', 'D', 'trap'],
+  ['fsqrt.d', '31..25=0x2d 24..20=0 6..0=0x53', 'FR1', 'D', 'trap'],
+  ['fsgnj.d', '31..25=0x11 14..12=0 6..0=0x53', 'FRS', 'D', 'trap'],
+  ['fsgnjn.d', '31..25=0x11 14..12=1 6..0=0x53', 'FRS', 'D', 'trap'],
+  ['fsgnjx.d', '31..25=0x11 14..12=2 6..0=0x53', 'FRS', 'D', 'trap'],
+  ['fmin.d', '31..25=0x15 14..12=0 6..0=0x53', 'FRS', 'D', 'trap'],
+  ['fmax.d', '31..25=0x15 14..12=1 6..0=0x53', 'FRS', 'D', 'trap'],
+  ['fcvt.s.d', '31..25=0x20 24..20=1 6..0=0x53', 'FR1', 'D', 'trap'],
+  ['fcvt.d.s', '31..25=0x21 24..20=0 6..0=0x53', 'FR1', 'D', 'trap'],
+  ['feq.d', '31..25=0x51 14..12=2 6..0=0x53', 'FCMP', 'D', 'trap'],
+  ['flt.d', '31..25=0x51 14..12=1 6..0=0x53', 'FCMP', 'D', 'trap'],
+  ['fle.d', '31..25=0x51 14..12=0 6..0=0x53', 'FCMP', 'D', 'trap'],
+  ['fclass.d', '31..25=0x71 24..20=0 14..12=1 6..0=0x53', 'FMVX', 'D', 'trap'],
+  ['fcvt.w.d', '31..25=0x61 24..20=0 6..0=0x53', 'FTOX', 'D', 'trap'],
+  ['fcvt.wu.d', '31..25=0x61 24..20=1 6..0=0x53', 'FTOX', 'D', 'trap'],
+  ['fcvt.l.d', '31..25=0x61 24..20=2 6..0=0x53', 'FTOX', 'D', 'trap'],
+  ['fcvt.lu.d', '31..25=0x61 24..20=3 6..0=0x53', 'FTOX', 'D', 'trap'],
+  ['fcvt.d.w', '31..25=0x69 24..20=0 6..0=0x53', 'XTOF', 'D', 'trap'],
+  ['fcvt.d.wu', '31..25=0x69 24..20=1 6..0=0x53', 'XTOF', 'D', 'trap'],
+  ['fcvt.d.l', '31..25=0x69 24..20=2 6..0=0x53', 'XTOF', 'D', 'trap'],
+  ['fcvt.d.lu', '31..25=0x69 24..20=3 6..0=0x53', 'XTOF', 'D', 'trap'],
+  ['fmv.x.d', '31..25=0x71 24..20=0 14..12=0 6..0=0x53', 'FMVX', 'D', 'trap'],
+  ['fmv.d.x', '31..25=0x79 24..20=0 14..12=0 6..0=0x53', 'FMVF', 'D', 'trap'],
 ];
 
 // ---- 16-bit instructions (RV64C) ------------------------------------------------------------------
@@ -307,7 +406,7 @@ const CI_IMM = simm('12=5 6:2=4:0');
 const CI_SHAMT = uimm('12=5 6:2=4:0');
 
 const COMPRESSED: readonly CRow[] = [
-  // Quadrant 0 (funct3 1 = c.fld, 5 = c.fsd: D, not yet; 4 is reserved)
+  // Quadrant 0 (funct3 4 is reserved)
   {
     name: 'c.addi4spn',
     enc: '15..13=0 1..0=0',
@@ -315,6 +414,13 @@ const COMPRESSED: readonly CRow[] = [
     expand: 'addi',
     operands: { rd: rc(4, 2), rs1: x(2), imm: uimm('12:5=5:4|9:6|2|3') },
     reservedIfZero: ['imm'], // also covers the all-zero halfword, defined illegal
+  },
+  {
+    name: 'c.fld',
+    enc: '15..13=1 1..0=0',
+    format: 'CL',
+    expand: 'fld',
+    operands: { rd: fc(4, 2), rs1: rc(9, 7), imm: uimm('12:10=5:3 6:5=7:6') },
   },
   {
     name: 'c.lw',
@@ -329,6 +435,13 @@ const COMPRESSED: readonly CRow[] = [
     format: 'CL',
     expand: 'ld',
     operands: { rd: rc(4, 2), rs1: rc(9, 7), imm: uimm('12:10=5:3 6:5=7:6') },
+  },
+  {
+    name: 'c.fsd',
+    enc: '15..13=5 1..0=0',
+    format: 'CS',
+    expand: 'fsd',
+    operands: { rs1: rc(9, 7), rs2: fc(4, 2), imm: uimm('12:10=5:3 6:5=7:6') },
   },
   {
     name: 'c.sw',
@@ -437,13 +550,20 @@ const COMPRESSED: readonly CRow[] = [
     operands: { rs1: rc(9, 7), rs2: x(0), imm: simm('12:10=8|4:3 6:2=7:6|2:1|5') },
   },
 
-  // Quadrant 2 (funct3 1 = c.fldsp, 5 = c.fsdsp: D, not yet)
+  // Quadrant 2
   {
     name: 'c.slli', // rd=0 and shamt=0 are HINTs
     enc: '15..13=0 1..0=2',
     format: 'CI',
     expand: 'slli',
     operands: { rd: RD, rs1: RD, imm: CI_SHAMT },
+  },
+  {
+    name: 'c.fldsp', // f0 is a register like any other: no reserved rd here
+    enc: '15..13=1 1..0=2',
+    format: 'CI',
+    expand: 'fld',
+    operands: { rd: f(11, 7), rs1: x(2), imm: uimm('12=5 6:2=4:3|8:6') },
   },
   {
     name: 'c.lwsp',
@@ -499,6 +619,13 @@ const COMPRESSED: readonly CRow[] = [
     expand: 'add',
     operands: { rd: RD, rs1: RD, rs2: r(6, 2) },
     yieldsTo: ['c.jalr', 'c.ebreak'],
+  },
+  {
+    name: 'c.fsdsp',
+    enc: '15..13=5 1..0=2',
+    format: 'CSS',
+    expand: 'fsd',
+    operands: { rs1: x(2), rs2: f(6, 2), imm: uimm('12:7=5:3|8:6') },
   },
   {
     name: 'c.swsp',

@@ -17,7 +17,7 @@ export const L_LABEL = 1; // i32: the Relooper's label helper (which block to en
 export const L_STATUS = 2; // i32: exit reason when leaving
 export const L_EXITPC = 3; // i64: guest pc to leave at
 export const L_N = 4; // i64: instructions retired in this region not yet added to minstret
-const L_REG0 = 4; // x1..x31 live in locals 5..35 (x0 is never stored)
+const L_REG0 = 4; // x1..x31 live in locals 5..35 (x0 is never stored); f registers: see regLocal
 const FIXED_LOCALS = [binaryen.i32, binaryen.i32, binaryen.i64, binaryen.i64]; // after the param
 
 export const MINSTRET_CSR = 0xb02;
@@ -86,6 +86,26 @@ export class Ctx {
     return m.block(null, [budget, m.local.set(this.tlbLow, low)]);
   }
 
+  /** Locals of the f registers the region uses (numbered F_REG + n, see src/isa/table.ts). */
+  private readonly fLocals = new Map<number, number>();
+  /** The local holding guest register r: x1..x31 at fixed indices, f registers (their bits, i64) on first use. */
+  regLocal(r: number): number {
+    if (r < 32) return L_REG0 + r;
+    let l = this.fLocals.get(r);
+    if (l === undefined) this.fLocals.set(r, (l = this.temp()));
+    return l;
+  }
+
+  private static readonly imported = new WeakMap<binaryen.Module, Set<string>>();
+  /** Imports one of the core's functions into this region's module on first use (env.<name>). */
+  useImport(name: string, params: binaryen.Type[], result: binaryen.Type): void {
+    let names = Ctx.imported.get(this.m);
+    if (!names) Ctx.imported.set(this.m, (names = new Set()));
+    if (names.has(name)) return;
+    names.add(name);
+    this.m.addFunctionImport(name, 'env', name, binaryen.createType(params), result);
+  }
+
   // --- values ---
 
   i64(v: bigint | number): Ref {
@@ -98,7 +118,7 @@ export class Ctx {
   get(r: number): Ref {
     if (r === 0) return this.i64(0);
     this.used.add(r);
-    return this.m.local.get(L_REG0 + r, binaryen.i64);
+    return this.m.local.get(this.regLocal(r), binaryen.i64);
   }
   /** Declares that the region writes `r` (before emission, so every spill includes it). */
   willWrite(r: number): void {
@@ -110,7 +130,7 @@ export class Ctx {
     if (r === 0) return;
     this.used.add(r);
     this.written.add(r);
-    this.stmts.push(this.m.local.set(L_REG0 + r, value));
+    this.stmts.push(this.m.local.set(this.regLocal(r), value));
   }
   /** A fresh local of the given type, for values used more than once. */
   temp(type: binaryen.Type = binaryen.i64): number {
@@ -181,13 +201,18 @@ export class Ctx {
   /** Statements that store every written register back into the state. */
   spill(): Ref[] {
     return [...this.written].map((r) =>
-      this.m.i64.store(0, 8, this.i32(this.layout.regs + r * 8), this.m.local.get(L_REG0 + r, binaryen.i64)),
+      this.m.i64.store(
+        0,
+        8,
+        this.i32(this.layout.regs + r * 8),
+        this.m.local.get(this.regLocal(r), binaryen.i64),
+      ),
     );
   }
   /** Loads every used register from the state (region entry). */
   reload(): Ref[] {
     return [...this.used].map((r) =>
-      this.m.local.set(L_REG0 + r, this.m.i64.load(0, 8, this.i32(this.layout.regs + r * 8))),
+      this.m.local.set(this.regLocal(r), this.m.i64.load(0, 8, this.i32(this.layout.regs + r * 8))),
     );
   }
 
@@ -204,7 +229,7 @@ export class Ctx {
       this.leaveRegs ??= [...this.written];
       if (this.leaveRegs.length !== this.written.size)
         throw new Error('a register written after the first exit');
-      const regs = this.leaveRegs.map((r) => m.local.get(L_REG0 + r, binaryen.i64));
+      const regs = this.leaveRegs.map((r) => m.local.get(this.regLocal(r), binaryen.i64));
       const n = m.local.get(L_N, binaryen.i64);
       return m.block(null, [
         ...this.addRetired(retired),
@@ -251,7 +276,7 @@ export class Ctx {
     );
     if (i.rd !== 0) {
       this.used.add(i.rd);
-      this.emit(m.local.set(L_REG0 + i.rd, m.i64.load(0, 8, this.i32(this.layout.regs + i.rd * 8))));
+      this.emit(m.local.set(this.regLocal(i.rd), m.i64.load(0, 8, this.i32(this.layout.regs + i.rd * 8))));
     }
     this.emit(
       m.if(

@@ -212,6 +212,7 @@ export class Translator {
         execOp: this.core.fn.execOp,
         loadSlow: this.core.fn.loadSlow,
         storeSlow: this.core.fn.storeSlow,
+        floatOp: this.core.fn.floatOp, // imported only by regions with F/D instructions
       },
     });
     const t2 = performance.now();

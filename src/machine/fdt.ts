@@ -34,7 +34,7 @@ export const FDT_PROP = 3;
 export const FDT_END = 9;
 
 /** The ISA string the cpu nodes advertise: what the core implements. */
-export const RISCV_ISA = 'rv64imac_zicsr_zifencei_sstc';
+export const RISCV_ISA = 'rv64imafdc_zicsr_zifencei_sstc';
 
 // Interrupt numbers on the per-hart interrupt controller (mip bits).
 const IRQ_M_SOFT = 3;

@@ -20,6 +20,7 @@ function hartRanges(core: Core): [number, number][] {
     [layout.jcContext, layout.jcContext + 16], // jump-cache context and generation
     [layout.csrs, layout.csrs + 4096 * 8],
     [layout.pmpState, layout.pmpState + 8], // what the PMP CSRs above restrict
+    [layout.fregs, layout.fregs + 32 * 8], // f0..f31
     [layout.tlbFetch, layout.tlbStore + layout.tlbEntries * 16], // the three TLBs: last, a cache (archState)
   ];
 }

@@ -15,7 +15,7 @@
 //
 // Assumption: the guest does not write minstret (the two machines are matched by it).
 import { WasmvisorError } from '../errors.ts';
-import { ABI_NAMES, CSR_NAMES } from '../isa/disasm.ts';
+import { ABI_NAMES, CSR_NAMES, FABI_NAMES } from '../isa/disasm.ts';
 import type { ElfImage } from '../loader/elf.ts';
 import { Machine, nextTurn, type MachineOptions, type RunOptions, type RunResult } from './machine.ts';
 import { YIELD_EVERY_MS, YIELD_WHILE_JIT_LOADS_MS } from './tuning.ts';
@@ -50,7 +50,7 @@ export interface LockstepOptions extends Omit<MachineOptions, 'engine' | 'determ
   lockstepStep?: number;
 }
 
-// The state compared: x1..x31, pc, privilege and the CSRs that matter.
+// The state compared: x1..x31, pc, privilege, f0..f31 and the CSRs that matter.
 const CSRS = [
   0x300,
   0x341,
@@ -69,12 +69,14 @@ const CSRS = [
   0x140,
   0x180,
   0x14d, // supervisor
+  0x003, // fcsr
   0xb02, // minstret last (INSTRET below)
 ];
 const FIELDS = [
   ...ABI_NAMES.slice(1).map((name, i) => `${name} (x${i + 1})`),
   'pc',
   'privilege',
+  ...FABI_NAMES.map((name, i) => `${name} (f${i})`),
   ...CSRS.map((n) => CSR_NAMES.get(n)!),
 ];
 const PC = 31;
@@ -87,6 +89,7 @@ function fieldWords(m: Machine): Uint32Array {
     ...Array.from({ length: 31 }, (_, i) => layout.regs + (i + 1) * 8),
     layout.pc,
     layout.priv,
+    ...Array.from({ length: 32 }, (_, i) => layout.fregs + i * 8),
     ...CSRS.map((n) => layout.csrs + n * 8), // the stored values: exact while the core is stopped
   ];
   return Uint32Array.from(at, (a) => a >>> 2);
@@ -228,6 +231,13 @@ export class Lockstep {
   setReg(i: number, v: bigint): void {
     this.jit.setReg(i, v);
     this.interp.setReg(i, v);
+  }
+  getFreg(i: number): bigint {
+    return this.jit.getFreg(i);
+  }
+  setFreg(i: number, v: bigint): void {
+    this.jit.setFreg(i, v);
+    this.interp.setFreg(i, v);
   }
   readCsr(num: number): bigint {
     return this.jit.readCsr(num);

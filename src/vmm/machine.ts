@@ -511,6 +511,13 @@ export class Machine {
   setReg(i: number, v: bigint): void {
     this.core.setReg(i, v);
   }
+  /** f register i's bits (a single NaN-boxed). */
+  getFreg(i: number): bigint {
+    return this.core.freg(i);
+  }
+  setFreg(i: number, v: bigint): void {
+    this.core.setFreg(i, v);
+  }
   readCsr(num: number): bigint {
     return this.core.fn.readCsr(num);
   }

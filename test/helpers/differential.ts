@@ -33,8 +33,10 @@ export const DIFF_CONFIGS: DiffConfig[] = [
 /** Far above what a program runs (loops nest two deep and count at most 6 and 4). */
 const MAX_INSNS = 1_000_000n;
 
-// minstret before mcycle: writing mcycle sets it relative to the instructions retired so far.
+// minstret before mcycle: writing mcycle sets it relative to the instructions retired so far;
+// fcsr before mstatus: writing fcsr makes mstatus.FS Dirty.
 const CSRS: [string, number][] = [
+  ['fcsr', 0x003],
   ['minstret', 0xb02],
   ['mstatus', 0x300],
   ['mtvec', 0x305],
@@ -70,6 +72,7 @@ function load(vm: Vm, p: RandomProgram, exit: boolean, code = true): void {
   vm.writeMemory(SCRATCH_BASE, p.scratch);
   vm.writeMemory(EXIT_FLAG, u64(exit ? 1n : 0n));
   p.regs.forEach((v, i) => vm.setReg(i, v));
+  p.fregs.forEach((v, i) => vm.setFreg(i, v));
   vm.pc = CODE_BASE;
 }
 
@@ -120,6 +123,7 @@ export async function runOn(p: RandomProgram, c: DiffConfig): Promise<End> {
   const result = await vm.run({ maxInsns: MAX_INSNS });
   const state: [string, bigint][] = [];
   for (let i = 1; i < 32; i++) state.push([`x${i}`, vm.getReg(i)]);
+  for (let i = 0; i < 32; i++) state.push([`f${i}`, vm.getFreg(i)]);
   state.push(['pc', vm.pc]);
   for (const [name, n] of CSRS) state.push([name, vm.readCsr(n)]);
   return {
@@ -233,6 +237,7 @@ export function report(p: RandomProgram, diff: string): string {
   return [
     `seed ${p.seed}: ${diff}`,
     `initial registers: ${regs}`,
+    `initial f registers: ${p.fregs.map((v, i) => `f${i}=0x${v.toString(16)}`).join(' ')}`,
     `scratch at 0x${SCRATCH_BASE.toString(16)} (${SCRATCH_SIZE} random bytes), code at 0x${CODE_BASE.toString(16)}:`,
     ...listing(p),
   ].join('\n');

@@ -10,18 +10,8 @@ import { createMachine } from '../../src/index.ts';
 import { PRIV_RAM, buildProgram, describeLine, type PrivProgram, type StepPlan } from './privprog.ts';
 
 export const QEMU = 'qemu-system-riscv64';
-/** The hart QEMU models must match wasmvisor's ISA: RV64IMAC (F, D and H off), S and U. */
-export const QEMU_ARGS = [
-  '-M',
-  'virt',
-  '-cpu',
-  'rv64,f=off,d=off,h=off',
-  '-bios',
-  'none',
-  '-nographic',
-  '-m',
-  '128M',
-];
+/** The hart QEMU models must match wasmvisor's ISA: RV64GC (H off), S and U. */
+export const QEMU_ARGS = ['-M', 'virt', '-cpu', 'rv64,h=off', '-bios', 'none', '-nographic', '-m', '128M'];
 
 export function haveQemu(): boolean {
   try {

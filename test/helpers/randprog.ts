@@ -1,4 +1,4 @@
-// Bounded random RV64IMAC programs for differential testing of the engines: every program ends
+// Bounded random RV64GC programs for differential testing of the engines: every program ends
 // (loops count down reserved registers, other branches only go forward, traps are skipped by a
 // handler) by writing PASS to the test finisher. From one seed, always the same program.
 //
@@ -11,6 +11,10 @@
 //   x1 link register of calls, x2 (sp) = scratch + 2048 (base of c.*sp), x7 address temporary
 //   (atomics, indirect jumps, MMIO; the trap handler clobbers it), x8 (s0) = scratch (base of
 //   c.lw/c.sw), x9 and x18 loop counters.
+// F and D: f registers start with edge values (zeros, infinities, NaNs, subnormals, unboxed
+// singles); items compute in every rounding mode, write frm and fflags, and in some programs turn
+// mstatus.FS Off and on again (FP instructions then trap; those programs use no compressed FP
+// loads or stores, which the 4-byte skip of the trap handler would split).
 import { disassemble } from '../../src/isa/disasm.ts';
 import { ENTRY_BY_NAME } from '../../src/isa/table.ts';
 import { encode, type Operands } from './encode.ts';
@@ -30,6 +34,8 @@ export interface RandomProgram {
   scratch: Uint8Array;
   /** Initial x0..x31. */
   regs: bigint[];
+  /** Initial f0..f31 (their bits). */
+  fregs: bigint[];
   /**
    * What the minimizer may replace with nops: the instructions of one item each (byte offsets),
    * never loop control or the frame around the program.
@@ -102,6 +108,16 @@ const MSCRATCH = 0x340;
 const MCYCLE = 0xb00;
 /** A CSR number nothing implements: reading it is an illegal instruction. */
 const NO_CSR = 0x800;
+
+const F = 64; // f registers are numbered F_REG + n (src/isa/table.ts)
+const FPR = Array.from({ length: 32 }, (_, i) => F + i);
+const FPRC = Array.from({ length: 8 }, (_, i) => F + 8 + i);
+const FP_ARITH = ['fadd', 'fsub', 'fmul', 'fdiv'];
+const FP_FUSED = ['fmadd', 'fmsub', 'fnmsub', 'fnmadd'];
+const FP_BITS = ['fsgnj', 'fsgnjn', 'fsgnjx', 'fmin', 'fmax'];
+const FP_CMP = ['feq', 'flt', 'fle'];
+const FP_INT = ['w', 'wu', 'l', 'lu'];
+const MSTATUS_FS = 0x6000;
 
 interface Label {
   pos?: number;
@@ -182,10 +198,18 @@ class Generator {
   readonly a = new Asm();
   private items = 0;
 
+  /** This program turns mstatus.FS Off at times (then it uses no compressed FP loads/stores). */
+  private readonly fsToggles: boolean;
+  /** The share of F/D items: some programs are mostly floating point. */
+  private readonly fpShare: number;
+
   constructor(
     readonly rng: Rng,
     private readonly maxItems: number,
-  ) {}
+  ) {
+    this.fsToggles = rng.chance(0.3);
+    this.fpShare = rng.pick([0.05, 0.15, 0.5]);
+  }
 
   /** A destination: now and then x0 (the result is dropped, the rest still happens). */
   private w(): number {
@@ -216,6 +240,9 @@ class Generator {
     a.emit('auipc', { rd: TMP, imm: 0 });
     a.later('addi', (at) => ({ rd: TMP, rs1: TMP, imm: off(handler, at - 4) }));
     a.emit('csrrw', { rd: 0, rs1: TMP, imm: 0x305 });
+    // F/D on (FS = Initial: reset leaves it Off)
+    a.emit('lui', { rd: TMP, imm: 0x2000 });
+    a.emit('csrrs', { rd: 0, rs1: TMP, imm: 0x300 });
     this.block(rng.int(this.maxItems >> 1, this.maxItems), { depth: 0, inCall: false, flat: false });
     // Clear the LR/SC reservation (an SC to a word no LR reserves), then exit through the finisher
     // unless the word after that one is 0: then stop in WFI without exiting (a warm-up pass).
@@ -254,6 +281,7 @@ class Generator {
   }
 
   private pick(ctx: Ctx): void {
+    if (this.rng.chance(this.fpShare)) return this.float();
     const r = this.rng.u32() % 100;
     if (r < 21) return this.alu();
     if (r < 32) return this.compressed();
@@ -316,6 +344,92 @@ class Generator {
         a.emit('c.addi16sp', { rd: SP, rs1: SP, imm: -d });
       }
     } // prettier-ignore
+  }
+
+  /** An f register: any of the 32, or one of f8..f15 (compressed forms). */
+  private f(): number {
+    return this.rng.pick(FPR);
+  }
+  /** A rounding mode: mostly dynamic or nearest-even, sometimes the others or a reserved one. */
+  private rm(): number {
+    return this.rng.pick([7, 7, 7, 0, 0, 1, 2, 3, 4, 7, 0, 5]);
+  }
+
+  /** F and D: arithmetic, conversions, moves, loads and stores, fcsr and mstatus.FS. */
+  private float(): void {
+    const { a, rng } = this;
+    const sfx = rng.pick(['.s', '.d']);
+    switch (rng.u32() % 16) {
+      case 0:
+      case 1:
+      case 2:
+        return a.emit(rng.pick(FP_ARITH) + sfx, {
+          rd: this.f(),
+          rs1: this.f(),
+          rs2: this.f(),
+          imm: this.rm(),
+        });
+      case 3:
+        return a.emit('fsqrt' + sfx, { rd: this.f(), rs1: this.f(), imm: this.rm() });
+      case 4:
+        return a.emit(rng.pick(FP_FUSED) + sfx, {
+          rd: this.f(),
+          rs1: this.f(),
+          rs2: this.f(),
+          imm: (rng.int(0, 31) << 3) | this.rm(),
+        });
+      case 5:
+        return a.emit(rng.pick(FP_BITS) + sfx, { rd: this.f(), rs1: this.f(), rs2: this.f() });
+      case 6:
+        return a.emit(rng.pick(FP_CMP) + sfx, { rd: this.w(), rs1: this.f(), rs2: this.f() });
+      case 7: {
+        const t = rng.pick(FP_INT);
+        if (rng.chance(0.5))
+          return a.emit(`fcvt.${t}${sfx}`, { rd: this.w(), rs1: this.f(), imm: this.rm() });
+        return a.emit(`fcvt${sfx}.${t}`, { rd: this.f(), rs1: this.any(), imm: this.rm() });
+      }
+      case 8:
+        return a.emit(rng.pick(['fcvt.s.d', 'fcvt.d.s']), { rd: this.f(), rs1: this.f(), imm: this.rm() });
+      case 9: {
+        const x = sfx === '.s' ? 'w' : 'd';
+        if (rng.chance(0.5)) return a.emit(`fmv.x.${x}`, { rd: this.w(), rs1: this.f() });
+        if (rng.chance(0.3)) return a.emit(`fclass${sfx}`, { rd: this.w(), rs1: this.f() });
+        return a.emit(`fmv.${x}.x`, { rd: this.f(), rs1: this.any() });
+      }
+      case 10:
+      case 11: {
+        const d = sfx === '.d';
+        if (d && !this.fsToggles && rng.chance(0.4)) {
+          const k = rng.u32() % 4;
+          if (k === 0) return a.emit('c.fld', { rd: rng.pick(FPRC), rs1: BASE, imm: 8 * rng.int(0, 31) });
+          if (k === 1) return a.emit('c.fsd', { rs2: rng.pick(FPRC), rs1: BASE, imm: 8 * rng.int(0, 31) });
+          if (k === 2) return a.emit('c.fldsp', { rd: this.f(), rs1: SP, imm: 8 * rng.int(0, 63) });
+          return a.emit('c.fsdsp', { rs2: this.f(), rs1: SP, imm: 8 * rng.int(0, 63) });
+        }
+        const size = d ? 8 : 4;
+        if (rng.chance(0.5)) return a.emit(d ? 'fld' : 'flw', { rd: this.f(), ...this.address(size) });
+        return a.emit(d ? 'fsd' : 'fsw', { rs2: this.f(), ...this.address(size) });
+      }
+      case 12: {
+        // frm (now and then a reserved value: dynamic rounding then traps), fflags, fcsr
+        const k = rng.u32() % 5;
+        if (k === 0)
+          return a.emit('csrrwi', { rd: this.w(), rs1: rng.chance(0.85) ? rng.int(0, 4) : 5, imm: 0x002 });
+        if (k === 1) return a.emit('csrrwi', { rd: this.w(), rs1: rng.pick([0, 0, 1, 16, 31]), imm: 0x001 });
+        if (k === 2) return a.emit('csrrs', { rd: this.w(), rs1: 0, imm: rng.pick([0x001, 0x002, 0x003]) });
+        if (k === 3) return a.emit('csrrc', { rd: this.w(), rs1: this.any(), imm: 0x001 });
+        return a.emit('csrrw', { rd: this.w(), rs1: this.any(), imm: 0x003 });
+      }
+      default: {
+        // mstatus.FS: Off (in programs that allow it), Initial, Clean or Dirty
+        const fs = this.fsToggles ? rng.int(0, 3) : rng.int(1, 3);
+        a.emit('lui', { rd: TMP, imm: MSTATUS_FS });
+        a.emit('csrrc', { rd: 0, rs1: TMP, imm: 0x300 });
+        if (fs === 0) return;
+        a.emit('lui', { rd: TMP, imm: fs << 13 });
+        return a.emit('csrrs', { rd: 0, rs1: TMP, imm: 0x300 });
+      }
+    }
   }
 
   /** M with the operands that have defined special results: x/0 and MIN/-1. */
@@ -568,6 +682,22 @@ function value(rng: Rng): bigint {
   } // prettier-ignore
 }
 
+/** Interesting f register contents: edges of both formats, NaNs, singles boxed or not. */
+function fvalue(rng: Rng): bigint {
+  const single = (bits: number) => (rng.chance(0.9) ? 0xffff_ffff_0000_0000n : 0n) | BigInt(bits >>> 0);
+  switch (rng.u32() % 8) {
+    case 0: return rng.pick([0n, 1n << 63n, 0x7ff0_0000_0000_0000n, 0xfff0_0000_0000_0000n, 0x7ff8_0000_0000_0000n,
+      0x7ff0_0000_0000_0001n, 0x0000_0000_0000_0001n, 0x000f_ffff_ffff_ffffn, 0x0010_0000_0000_0000n,
+      0x7fef_ffff_ffff_ffffn, 0x3ff0_0000_0000_0000n, 0xbff0_0000_0000_0000n, 0x4330_0000_0000_0000n]); // prettier-ignore
+    case 1: return single(rng.pick([0, 0x8000_0000, 0x7f80_0000, 0xff80_0000, 0x7fc0_0000, 0x7f80_0001, 1,
+      0x007f_ffff, 0x0080_0000, 0x7f7f_ffff, 0x3f80_0000, 0xbf80_0000, 0x4b00_0000])); // prettier-ignore
+    case 2: return single(rng.u32());
+    case 3: return single((rng.u32() & 0x807f_ffff) | ((rng.int(100, 154) << 23) >>> 0)); // near 1
+    case 4: return (rng.u64() & 0x800f_ffff_ffff_ffffn) | (BigInt(rng.int(1000, 1086)) << 52n); // near 1
+    default: return rng.u64();
+  } // prettier-ignore
+}
+
 /** The program of `seed`, with about `items` random items (instructions or small constructs). */
 export function randomProgram(seed: number, items = 60): RandomProgram {
   const rng = new Rng(seed);
@@ -582,7 +712,8 @@ export function randomProgram(seed: number, items = 60): RandomProgram {
   regs[BASE] = SCRATCH_BASE;
   const scratch = new Uint8Array(SCRATCH_SIZE);
   for (let i = 0; i < SCRATCH_SIZE; i += 4) new DataView(scratch.buffer).setUint32(i, rng.u32(), true);
-  return { seed, code, scratch, regs, optional };
+  const fregs = Array.from({ length: 32 }, () => fvalue(rng));
+  return { seed, code, scratch, regs, fregs, optional };
 }
 
 /** The program's disassembly, one instruction per line (runs of nops folded). */

@@ -4,6 +4,7 @@
 import type { Ctx } from '../context.ts';
 import type { Insn } from '../region.ts';
 import { control } from './control.ts';
+import { float } from './float.ts';
 import { integer } from './integer.ts';
 import { memory } from './memory.ts';
 import { muldiv } from './muldiv.ts';
@@ -11,7 +12,7 @@ import { muldiv } from './muldiv.ts';
 export type Emitter = (c: Ctx, i: Insn) => void;
 
 export const EMITTERS: ReadonlyMap<string, Emitter> = new Map(
-  Object.entries({ ...integer, ...memory, ...muldiv, ...control }),
+  Object.entries({ ...integer, ...memory, ...muldiv, ...float, ...control }),
 );
 
 /** Control transfers whose emitters end a block themselves (through Ctx.branchTo/jumpTo or Ctx.exit). */

@@ -11,14 +11,14 @@ type Ref = number;
 const RAM_BASE = 0x8000_0000n;
 
 /** off = rs1 + imm - RAM_BASE, in a fresh local; returns the local. */
-function ramOffset(c: Ctx, i: Insn): number {
+export function ramOffset(c: Ctx, i: Insn): number {
   const t = c.temp();
   c.emit(c.m.local.set(t, c.m.i64.add(c.get(i.rs1), c.i64(BigInt(i.imm) - RAM_BASE))));
   return t;
 }
 
 /** The fast path's bound: accesses starting at or below it fit in RAM (as in the interpreter). */
-function fastLimit(c: Ctx): Ref {
+export function fastLimit(c: Ctx): Ref {
   return c.i64(c.ramSize - 8);
 }
 
@@ -28,7 +28,7 @@ function fastLimit(c: Ctx): Ref {
  *   e = tlb + ((va >> 12) & (entries - 1)) * 16
  *   p = (e.tag == (va >> 12) << 6 | tlbLow && (va & 0xfff) <= 4096 - size) ? wrap(va + e.addend) : 0
  */
-function tlbLookup(c: Ctx, i: Insn, table: number, size: number): number {
+export function tlbLookup(c: Ctx, i: Insn, table: number, size: number): number {
   const m = c.m;
   const va = c.temp();
   const e = c.temp(binaryen.i32);
