@@ -88,18 +88,24 @@ export function useCompileWorkerPort(port: import('node:worker_threads').Message
 
 let worker: import('node:worker_threads').Worker | undefined;
 
+/**
+ * Where a worker's script is, given the importing module's URL and the script's path below dist/:
+ * workers run compiled JavaScript, next to the importer in dist/, or in dist/ when the importer is
+ * the TypeScript source (tests, tsx). Undefined when it has not been built.
+ */
+export async function compiledWorkerUrl(importer: string, script: string): Promise<URL | undefined> {
+  const { existsSync } = await import('node:fs');
+  const { fileURLToPath } = await import('node:url');
+  const fromSource = new URL(importer).pathname.endsWith('.ts');
+  const url = new URL(fromSource ? `../../dist/${script}` : `../${script}`, importer);
+  return existsSync(fileURLToPath(url)) ? url : undefined;
+}
+
 async function start(): Promise<CompileWorker | undefined> {
   if (typeof process === 'undefined' || !process.versions?.node) return undefined;
   const { Worker } = await import('node:worker_threads');
-  const { existsSync } = await import('node:fs');
-  const { fileURLToPath } = await import('node:url');
-  // The worker runs compiled JavaScript: next to this file in dist/, or in dist/ when this is the
-  // TypeScript source (tests).
-  const here = new URL(import.meta.url).pathname.endsWith('.ts')
-    ? '../../dist/jit/compile-worker.js'
-    : './compile-worker.js';
-  const url = new URL(here, import.meta.url);
-  if (!existsSync(fileURLToPath(url))) return undefined;
+  const url = await compiledWorkerUrl(import.meta.url, 'jit/compile-worker.js');
+  if (!url) return undefined;
   worker = new Worker(url);
   const compile = overPort(worker);
   worker.on('error', () => {

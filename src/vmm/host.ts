@@ -331,22 +331,14 @@ class PartitionedGuest {
     onOutput: (name: string, bytes: Uint8Array) => void,
   ): Promise<PartitionedGuest> {
     const { Worker } = await import('node:worker_threads');
-    const { existsSync } = await import('node:fs');
-    const { fileURLToPath } = await import('node:url');
-    // Workers run compiled JavaScript: next to this file in dist/, or in dist/ for the TS sources.
-    const here = new URL(import.meta.url).pathname.endsWith('.ts')
-      ? '../../dist/vmm/guest-worker.js'
-      : './guest-worker.js';
-    const url = new URL(here, import.meta.url);
-    if (!existsSync(fileURLToPath(url))) {
+    const { compiledWorkerUrl, compileWorkerPort } = await import('../jit/worker-host.ts');
+    const url = await compiledWorkerUrl(import.meta.url, 'vmm/guest-worker.js');
+    if (!url)
       throw new WasmvisorError('partitioned placement needs the compiled worker (run npm run build:ts)');
-    }
     // Tiered translation: the guests share this thread's compile worker (one binaryen, loaded
     // once) instead of loading one each; everything else of theirs is their own.
     const tiered = config.engine === 'jit' && config.jitThreshold !== 0 && !config.deterministic;
-    const compilePort = tiered
-      ? await (await import('../jit/worker-host.ts')).compileWorkerPort()
-      : undefined;
+    const compilePort = tiered ? await compileWorkerPort() : undefined;
     const workerData: GuestWorkerData = { config, compilePort };
     const worker = new Worker(url, { workerData, transferList: compilePort ? [compilePort] : [] });
     const guest = new PartitionedGuest(worker, config.name);
