@@ -3,6 +3,9 @@
 #   test/guests/<name>.elf              self-checking test guests (sources beside them)
 #   test/guests/expected/<name>.out     their console output on qemu-system-riscv64 (the reference)
 #   test/guests/expected/<name>.code    their exit code there
+#   test/guests/<name>.img              a guest's disk, when it has one: drive 0 (the virtio-blk
+#                                       device at 0x1000_1000) on QEMU (snapshot=on) and on
+#                                       wasmvisor (not writable) alike; written here (see below)
 #   test/guests/smode/<name>.elf        S-mode / paging / SBI guests (sources beside them), with
 #   test/guests/smode/expected/         their references; see "S-mode guests" below. Not picked
 #                                       up by test/guests.test.ts (that reads test/guests/*.elf).
@@ -102,6 +105,15 @@ for src in "${test_srcs[@]}"; do
   names+=("$n")
 done
 mapfile -t names < <(printf '%s\n' "${names[@]}" | sort)
+
+# Disk images of the guests that have one. virtio.img: 16 sectors, byte i of sector s is
+# (s * 31 + i) & 0xff (test/guests/virtio.c checks it).
+node -e '
+const b = Buffer.alloc(16 * 512);
+for (let s = 0; s < 16; s++) for (let i = 0; i < 512; i++) b[s * 512 + i] = (s * 31 + i) & 0xff;
+require("node:fs").writeFileSync(process.argv[1], b);
+' "$TG/virtio.img"
+echo "  GEN test/guests/virtio.img"
 
 # ---------------------------------------------------------------- S-mode guests (test/guests/smode)
 # skernel.elf      S-mode test kernel (skernel.c, sentry.S, user.S; skernel.ld, linked at
@@ -261,7 +273,14 @@ status=0
 for n in "${names[@]}"; do
   machine=virt
   is_htif "$n" && machine=spike
-  rc=$(run_qemu "$machine" "$TG/$n.elf" "$TG/expected/$n.out")
+  disk=()
+  if [ -f "$TG/$n.img" ]; then
+    # As xv6 runs: a modern (version 2) transport, the drive on the first one, writes not kept.
+    disk=(-global virtio-mmio.force-legacy=false
+      -drive "file=$TG/$n.img,if=none,format=raw,id=x0,snapshot=on"
+      -device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0)
+  fi
+  rc=$(run_qemu "$machine" "$TG/$n.elf" "$TG/expected/$n.out" "${disk[@]}")
   if [ "$rc" = 124 ]; then
     echo "  $n: TIMEOUT after ${QEMU_TIMEOUT}s on QEMU" >&2
     status=1

@@ -1,5 +1,6 @@
 // The command line. It uses only the embedding API (src/index.ts), as any embedder would; files,
 // terminals and exit codes stay here, out of the core and the supervisor.
+import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import {
   createMachine,
@@ -27,9 +28,12 @@ import {
   writeSnapshotFile,
   type Session,
 } from './cli-session.ts';
+import { openDrive, type FileDrive } from './cli-drive.ts';
+import { attachConsole, CONSOLE_HELP } from './cli-console.ts';
 
 const USAGE =
-  'usage: wasmvisor run <guest.elf> [--engine interp|jit|lockstep] [--jit-threshold N] [--lockstep-step N] [--memory 128M] [--max-insns N] [--sbi builtin|none] [--bios FIRMWARE.elf] [--bootargs TEXT] [--smp N] [--deterministic] [--stats [--stats-samples]] [--trace] [--snapshot-at N --snapshot-file F] [--record LOG | --replay LOG]\n' +
+  'usage: wasmvisor run <guest.elf> [--engine interp|jit|lockstep] [--jit-threshold N] [--lockstep-step N] [--memory 128M] [--max-insns N] [--sbi builtin|none] [--bios FIRMWARE] [--bootargs TEXT] [--drive DISK.img[,writable]] [--dtb OUT.dtb] [--smp N] [--deterministic] [--stats [--stats-samples]] [--trace] [--snapshot-at N --snapshot-file F] [--record LOG | --replay LOG]\n' +
+  '       wasmvisor run --kernel <Image|kernel.elf> [--initrd INITRD] [--append TEXT] [--bios FIRMWARE | --sbi builtin] [--drive DISK.img[,writable]] ... (as the form above)\n' +
   '       wasmvisor run <a.elf> <b.elf> ... [--placement time-shared|partitioned] [--weights 1,2,...] [--time-limit SECONDS] [--console-dir DIR] [--engine interp|jit] [--memory 128M] [--max-insns N] ...\n' +
   '       wasmvisor resume <vm.snap> [--engine interp|jit] [--jit-threshold N] [--max-insns N] [--stats] [--snapshot-at N --snapshot-file F] [--record LOG | --replay LOG]\n' +
   '       wasmvisor host <config.json>\n' +
@@ -49,7 +53,12 @@ async function runCommand(argv: string[]): Promise<number> {
         'lockstep-step': { type: 'string' },
         sbi: { type: 'string', default: 'none' },
         bootargs: { type: 'string' },
+        append: { type: 'string' },
         bios: { type: 'string' },
+        kernel: { type: 'string' },
+        initrd: { type: 'string' },
+        drive: { type: 'string', multiple: true },
+        dtb: { type: 'string' },
         smp: { type: 'string' },
         deterministic: { type: 'boolean', default: false },
         stats: { type: 'boolean', default: false },
@@ -66,7 +75,19 @@ async function runCommand(argv: string[]): Promise<number> {
     throw new WasmvisorError(`${(e as Error).message.split('\n')[0]}\n${USAGE}`, 2);
   }
   const { values, positionals } = parsed;
-  if (positionals.length === 0) throw new WasmvisorError(`expected a guest ELF file\n${USAGE}`, 2);
+  if (values.kernel !== undefined && positionals.length > 0) {
+    throw new WasmvisorError(`give the kernel either with --kernel or as <guest.elf>, not both\n${USAGE}`, 2);
+  }
+  if (values.kernel === undefined && positionals.length === 0) {
+    throw new WasmvisorError(`expected a guest ELF file or --kernel\n${USAGE}`, 2);
+  }
+  if (values.initrd !== undefined && values.kernel === undefined) {
+    throw new WasmvisorError('--initrd needs --kernel (the initrd is announced in its device tree)', 2);
+  }
+  if (values.append !== undefined && values.bootargs !== undefined) {
+    throw new WasmvisorError('--append and --bootargs are the same thing: give one', 2);
+  }
+  const bootargs = values.append ?? values.bootargs;
   const engine = values.engine as string;
   if (engine !== 'interp' && engine !== 'jit' && engine !== 'lockstep') {
     throw new WasmvisorError(`unknown engine '${engine}' (expected interp, jit or lockstep)`, 2);
@@ -81,8 +102,16 @@ async function runCommand(argv: string[]): Promise<number> {
       2,
     );
   }
-  if (values.bootargs !== undefined && sbi !== 'builtin' && values.bios === undefined) {
-    throw new WasmvisorError('--bootargs needs --sbi builtin or --bios (they travel in the device tree)', 2);
+  if (
+    bootargs !== undefined &&
+    sbi !== 'builtin' &&
+    values.bios === undefined &&
+    values.kernel === undefined
+  ) {
+    throw new WasmvisorError(
+      `${values.append !== undefined ? '--append' : '--bootargs'} needs --sbi builtin, --bios or --kernel (they travel in the device tree)`,
+      2,
+    );
   }
   const maxInsns =
     values['max-insns'] !== undefined ? parseCount(values['max-insns'], '--max-insns') : undefined;
@@ -114,6 +143,10 @@ async function runCommand(argv: string[]): Promise<number> {
         'snapshot-file',
         'record',
         'replay',
+        'kernel',
+        'initrd',
+        'drive',
+        'dtb',
       ] as const
     ).find((f) => values[f]);
     if (single) throw new WasmvisorError(`--${single} is for a run of one guest`, 2);
@@ -134,7 +167,7 @@ async function runCommand(argv: string[]): Promise<number> {
         maxInsns,
         jitThreshold,
         sbi,
-        bootargs: values.bootargs,
+        bootargs,
         harts,
         deterministic: values.deterministic,
         timeLimitMs: limit === undefined ? undefined : Number(limit) * 1000,
@@ -143,7 +176,7 @@ async function runCommand(argv: string[]): Promise<number> {
     );
     return runHost({ placement, guests, consoleDir: values['console-dir'] });
   }
-  const file = positionals[0];
+  const file = values.kernel ?? positionals[0];
   if (values['stats-samples'] && !values.stats) throw new WasmvisorError('--stats-samples needs --stats', 2);
   const session = await sessionFromFlags(values, engine);
   // Tiered translation compiles in a worker that spends ~0.3 s loading binaryen: start it before
@@ -154,37 +187,58 @@ async function runCommand(argv: string[]): Promise<number> {
 
   const bytes = await readGuest(file);
   const firmware = values.bios !== undefined ? await readGuest(values.bios) : undefined;
+  const initrd = values.initrd !== undefined ? await readGuest(values.initrd) : undefined;
 
-  const machine = await createMachine({
-    engine: engine as EngineName,
-    memory,
-    jitThreshold,
-    lockstepStep,
-    sbi,
-    bootargs: values.bootargs,
-    harts,
-    deterministic: values.deterministic || undefined, // lockstep always is
-  });
-  if (firmware) machine.loadFirmware(firmware, values.bios);
-  machine.loadElf(bytes, file);
-  return runMachine(machine, {
-    engine,
-    maxInsns,
-    stats: values.stats,
-    statsSamples: values['stats-samples'],
-    trace: values.trace,
-    session,
-    logHeader: {
-      guest: guestIdentity(file, bytes, ...(firmware ? [firmware] : [])),
-      machine: {
-        memory,
-        harts: harts ?? 1,
-        sbi,
-        deterministic: values.deterministic || engine === 'lockstep',
-        bootargs: values.bootargs ?? '',
+  const drives: FileDrive[] = [];
+  try {
+    for (const spec of values.drive ?? []) drives.push(openDrive(spec));
+    const machine = await createMachine({
+      engine: engine as EngineName,
+      memory,
+      jitThreshold,
+      lockstepStep,
+      sbi,
+      bootargs,
+      harts,
+      drives: drives.map((d) => d.options),
+      deterministic: values.deterministic || undefined, // lockstep always is
+    });
+    if (firmware) machine.loadFirmware(firmware, values.bios);
+    if (values.kernel !== undefined) machine.loadKernel(bytes, { fileName: file, initrd });
+    else machine.loadElf(bytes, file);
+    if (values.dtb !== undefined) await writeDtb(values.dtb, machine.deviceTree());
+    return await runMachine(machine, {
+      engine,
+      maxInsns,
+      stats: values.stats,
+      statsSamples: values['stats-samples'],
+      trace: values.trace,
+      session,
+      logHeader: {
+        guest: guestIdentity(file, bytes, ...(firmware ? [firmware] : []), ...(initrd ? [initrd] : [])),
+        machine: {
+          memory,
+          harts: harts ?? 1,
+          sbi,
+          deterministic: values.deterministic || engine === 'lockstep',
+          bootargs: bootargs ?? '',
+        },
       },
-    },
-  });
+    });
+  } finally {
+    for (const d of drives) d.close();
+  }
+}
+
+/** `--dtb FILE`: the device tree the machine gives its kernel. */
+async function writeDtb(path: string, blob: Uint8Array): Promise<void> {
+  try {
+    await writeFile(path, blob);
+  } catch (e) {
+    throw new WasmvisorError(
+      `${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
+  }
 }
 
 interface RunSettings {
@@ -217,13 +271,23 @@ async function runMachine(machine: Machine | Lockstep, settings: RunSettings): P
   const recording =
     session.recordFile !== undefined ? startRecording(session.recordFile, settings.logHeader) : undefined;
   machine.onOutput((chunk) => process.stdout.write(chunk));
-  const onInput = (data: Buffer) => {
-    if (recording) recording.input(recordInput(machine, new Uint8Array(data)));
-    else machine.pushInput(new Uint8Array(data));
-  };
-  // A replay takes its input from the log only.
-  if (session.replay && machine instanceof Machine) replayInput(machine, session.replay);
-  else if (!process.stdin.isTTY) process.stdin.on('data', onInput);
+  // The console: stdin (raw on a terminal, Ctrl-A X quits), or, for a replay, the log only.
+  let quit = false;
+  const replaying = session.replay !== undefined && machine instanceof Machine;
+  if (replaying) replayInput(machine, session.replay!);
+  const term = replaying
+    ? undefined
+    : attachConsole(process.stdin, {
+        input: (bytes) => {
+          if (recording) recording.input(recordInput(machine, bytes));
+          else machine.pushInput(bytes);
+        },
+        quit: () => {
+          quit = true;
+          machine.requestStop();
+        },
+        help: () => process.stdout.write(CONSOLE_HELP),
+      });
 
   // --stats-samples (for `wasmvisor bench`): the warm-up curve, where the host time went, and when
   // the guest started (process start-up) and the translator became ready, in the --stats line.
@@ -247,9 +311,12 @@ async function runMachine(machine: Machine | Lockstep, settings: RunSettings): P
         : undefined,
     });
   } finally {
-    process.stdin.off('data', onInput);
-    process.stdin.pause();
-    process.stdin.unref?.();
+    term?.detach();
+  }
+  // Ctrl-A X: the user ended the run, as QEMU's console does (exit code 0).
+  if (quit && result.exitReason === 'stopped') {
+    process.stderr.write('wasmvisor: terminated (Ctrl-A X)\n');
+    result = { ...result, exitCode: 0, message: undefined };
   }
   let exitCode = result.exitCode;
   let exitReason: string = result.exitReason;

@@ -51,6 +51,7 @@ export {
 } from './vmm/host.ts';
 export { boardDeviceTree, FdtBuilder, RISCV_ISA, type BoardDeviceTreeOptions } from './machine/fdt.ts';
 export { WasmvisorError } from './errors.ts';
+export { memoryBackend, type BlockBackend, type DriveOptions } from './machine/devices/virtio-blk.ts';
 export { disassemble } from './isa/disasm.ts';
 export type { ElfImage } from './loader/elf.ts';
 

@@ -4,6 +4,7 @@
 // scripts/build-guests.sh). The S-mode guests (test/guests/smode/: a kernel with Sv39, U-mode,
 // page faults and Sstc timer interrupts; every fault and delegation path) run the same way, the
 // SBI variant of the kernel both with the supervisor's SBI and under Debian's OpenSBI firmware.
+// A guest with a disk image beside it (<name>.img) gets it as drive 0, as on QEMU.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { ENGINES, runGuest } from './helpers/engines.ts';
@@ -22,7 +23,9 @@ describe.each(ENGINES)('test guests on $name', (config) => {
     const expectedOut = new URL(`expected/${name}.out`, dir);
     const expectedCode = new URL(`expected/${name}.code`, dir);
     expect(existsSync(expectedOut), `missing reference output for ${name}`).toBe(true);
-    const { output, result } = await runGuest(new URL(`${name}.elf`, dir), config);
+    const img = new URL(`${name}.img`, dir);
+    const disk = existsSync(img) ? readFileSync(img) : undefined;
+    const { output, result } = await runGuest(new URL(`${name}.elf`, dir), config, { disk });
     expect(output).toBe(readFileSync(expectedOut, 'latin1'));
     expect(result.exitReason).toBe('exit');
     expect(result.exitCode).toBe(Number(readFileSync(expectedCode, 'utf8').trim()));

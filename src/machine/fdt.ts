@@ -19,6 +19,7 @@ import {
   UART_CLOCK_HZ,
   UART_IRQ,
   UART_SIZE,
+  VIRTIO_MMIO_SIZE,
 } from './board.ts';
 
 export const FDT_MAGIC = 0xd00dfeed;
@@ -169,6 +170,10 @@ export interface BoardDeviceTreeOptions {
   harts?: number;
   /** The kernel command line (/chosen/bootargs); none when undefined. */
   bootargs?: string;
+  /** An initial RAM disk in RAM (/chosen linux,initrd-start and -end, end exclusive). */
+  initrd?: { start: bigint; end: bigint };
+  /** virtio-mmio transports with a device behind them: their base address and PLIC source. */
+  virtio?: { base: number; irq: number }[];
 }
 
 /** The device tree of this board, as QEMU virt would give it for the devices we have. */
@@ -196,6 +201,10 @@ export function boardDeviceTree(options: BoardDeviceTreeOptions): Uint8Array {
 
     t.node('chosen', () => {
       if (options.bootargs !== undefined) t.string('bootargs', options.bootargs);
+      if (options.initrd) {
+        t.cells64('linux,initrd-start', options.initrd.start);
+        t.cells64('linux,initrd-end', options.initrd.end);
+      }
       t.string('stdout-path', `/soc/${uart}`);
     });
 
@@ -246,6 +255,16 @@ export function boardDeviceTree(options: BoardDeviceTreeOptions): Uint8Array {
         t.cells('interrupts', UART_IRQ);
         t.cells('interrupt-parent', plic);
       });
+
+      // Highest address first, as QEMU lists them.
+      for (const v of [...(options.virtio ?? [])].sort((a, b) => b.base - a.base)) {
+        t.node(`virtio_mmio@${v.base.toString(16)}`, () => {
+          t.cells('interrupts', v.irq);
+          t.cells('interrupt-parent', plic);
+          t.cells64('reg', BigInt(v.base), BigInt(VIRTIO_MMIO_SIZE));
+          t.string('compatible', 'virtio,mmio');
+        });
+      }
 
       t.node(`plic@${PLIC_BASE.toString(16)}`, () => {
         t.string('compatible', 'sifive,plic-1.0.0', 'riscv,plic0');

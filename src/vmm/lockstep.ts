@@ -129,6 +129,7 @@ export class Lockstep {
   /** The last point where both machines were compared equal. */
   private agreed = { instret: 0n, pc: 0n };
   private divergence: RunResult | undefined;
+  private stopRequested = false;
   private listeners: ((bytes: Uint8Array) => void)[] = [];
   /** Console output not yet matched against the other machine's. */
   private readonly pendingOut = { jit: [] as number[], interp: [] as number[] };
@@ -173,7 +174,15 @@ export class Lockstep {
     if (!Number.isInteger(step) || step < 1 || step > 0xffff_ffff) {
       throw new WasmvisorError(`lockstep step ${step} is out of range (1 to 2^32-1)`);
     }
+    // Both machines write their disks; writes reaching a shared image would let the one ahead
+    // change what the other reads.
+    if (options.drives?.some((d) => d.writable)) {
+      throw new WasmvisorError(
+        'lockstep runs drives without writable (the two machines would share the image)',
+      );
+    }
     const common = {
+      drives: options.drives,
       memory: options.memory,
       jitThreshold: options.jitThreshold,
       deterministic: true,
@@ -213,6 +222,19 @@ export class Lockstep {
     const image = this.jit.loadFirmware(bytes, fileName);
     this.agreed = { instret: this.jit.instret, pc: this.jit.pc };
     return image;
+  }
+  loadKernel(bytes: Uint8Array, options: Parameters<Machine['loadKernel']>[1] = {}): ElfImage {
+    this.interp.loadKernel(bytes, options);
+    const image = this.jit.loadKernel(bytes, options);
+    this.agreed = { instret: this.jit.instret, pc: this.jit.pc };
+    return image;
+  }
+  deviceTree(): Uint8Array {
+    return this.jit.deviceTree();
+  }
+  /** Ends a run at the next step, as Machine.requestStop. */
+  requestStop(): void {
+    this.stopRequested = true;
   }
   symbol(name: string): bigint | undefined {
     return this.jit.symbol(name);
@@ -307,6 +329,10 @@ export class Lockstep {
    */
   private step(limit: bigint | undefined, trace: RunOptions['trace']): RunResult | undefined {
     if (this.divergence) return this.divergence;
+    if (this.stopRequested) {
+      this.stopRequested = false;
+      return this.jit.stopped('stopped', 'stopped on request');
+    }
     const { jit, interp } = this;
     this.marks = [];
     const ahead = jit.runFor(this.stepInsns, { maxInsns: limit, trace });

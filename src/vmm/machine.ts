@@ -5,7 +5,17 @@ import type { Translator, TranslatorStats } from '../jit/translator.ts';
 import { JIT_THRESHOLD, MAX_LIVE_REGIONS } from '../jit/tuning.ts';
 import { WasmvisorError } from '../errors.ts';
 import { loadSegmentsCheck, parseElf, type ElfImage } from '../loader/elf.ts';
-import { Board, type BoardEvents } from '../machine/board.ts';
+import { isLinuxImage, parseLinuxImage } from '../loader/image.ts';
+import {
+  Board,
+  VIRTIO_BASE,
+  VIRTIO_COUNT,
+  VIRTIO_IRQ,
+  VIRTIO_STRIDE,
+  type BoardEvents,
+} from '../machine/board.ts';
+import type { BlockBackend, DriveOptions } from '../machine/devices/virtio-blk.ts';
+import type { DmaMemory } from '../machine/devices/virtio-mmio.ts';
 import { boardDeviceTree } from '../machine/fdt.ts';
 import { Sbi, type SbiHost } from './sbi.ts';
 import { Harts } from './harts.ts';
@@ -58,6 +68,11 @@ export interface MachineOptions {
   harts?: number;
   /** jit: translated regions kept at most (default MAX_LIVE_REGIONS); past it the code cache is flushed. */
   codeCacheRegions?: number;
+  /**
+   * Disks: virtio-blk devices on the virtio-mmio transports, drive i at 0x1000_1000 + 0x1000 * i
+   * (PLIC source 1 + i), at most 8. Writes stay in memory unless a drive is `writable`.
+   */
+  drives?: DriveOptions[];
 }
 
 /** What a restored machine may choose: how it runs, not what the VM is (that comes from the snapshot). */
@@ -156,6 +171,12 @@ export class Machine {
   readonly harts: Harts;
   /** Firmware loaded by loadFirmware (it, not the kernel, starts). */
   private firmware: ElfImage | undefined;
+  /** loadKernel was called: a device tree goes at the top of RAM, and images must leave it free. */
+  private kernelBoot = false;
+  /** The initial RAM disk loadKernel placed (end exclusive). */
+  private initrd: { start: bigint; end: bigint } | undefined;
+  /** requestStop() was called: the run ends at the next slice. */
+  private stopRequested = false;
   /** The translator, once its module (and binaryen, 0.4 s to import) has loaded. */
   private translator: Translator | undefined;
   private translatorLoading: Promise<void> | undefined;
@@ -212,7 +233,9 @@ export class Machine {
       bootargs: options.bootargs ?? '',
       harts: options.harts ?? 1,
       codeCacheRegions: options.codeCacheRegions ?? MAX_LIVE_REGIONS,
+      drives: options.drives ?? [],
     };
+    checkDrives(opts.drives);
     if (!Number.isInteger(opts.codeCacheRegions) || opts.codeCacheRegions < 1) {
       throw new WasmvisorError(`code cache of ${opts.codeCacheRegions} regions is out of range (at least 1)`);
     }
@@ -241,11 +264,21 @@ export class Machine {
       setInterrupt: (hart, mask, on) => machine!.harts.setInterruptPending(hart, mask, on),
       clock,
     };
+    // Device DMA: RAM only, and through writeMemory, so translated code is invalidated.
+    const dma: DmaMemory = {
+      read: (addr, len) => (machine!.inRam(addr, len) ? machine!.readMemory(addr, len) : undefined),
+      write: (addr, bytes) => {
+        if (!machine!.inRam(addr, bytes.length)) return false;
+        machine!.writeMemory(addr, bytes);
+        return true;
+      },
+    };
     const board = new Board(
       events,
       (addr, len) => machine!.readMemory(addr, len),
       (addr, v) => machine!.writeMemory(addr, bigintBytes(v)),
       opts.harts,
+      { memory: dma, drives: opts.drives },
     );
     machine = new Machine(core, board, opts);
     core.fn.reset(core.layout.ramBase, BigInt(opts.memory), 0n);
@@ -320,7 +353,10 @@ export class Machine {
 
   // --- embedding API: program loading, state access, console ---
 
-  /** Loads an ELF into RAM and points the hart at its entry. Throws WasmvisorError on bad input. */
+  /**
+   * Loads an ELF (or a RISC-V Linux Image) into RAM and points the hart at its entry. Throws
+   * WasmvisorError on bad input.
+   */
   loadElf(bytes: Uint8Array, fileName = 'guest'): ElfImage {
     const image = this.loadSegments(bytes, fileName);
     // With firmware loaded, it starts first and jumps to the kernel itself.
@@ -342,13 +378,55 @@ export class Machine {
   }
 
   /**
+   * Loads a kernel as QEMU's `-kernel` does, and the device tree of this board for it (with
+   * /chosen bootargs and initrd): an ELF at its own addresses, or a RISC-V Linux `Image` at RAM
+   * base + its header's text_offset (0x8020_0000 for a 64-bit Linux, where fw_jump jumps). An
+   * `initrd` goes where QEMU puts it: min(RAM / 2, 128 MiB) above the kernel's entry. Firmware
+   * (loadFirmware, first) then starts and jumps to the kernel; with sbi builtin hart 0 starts it in
+   * S-mode; otherwise every hart starts at its entry in M-mode with a0 = hart id and a1 = the
+   * device tree, as QEMU's `-bios none`. Throws WasmvisorError on bad input.
+   */
+  loadKernel(bytes: Uint8Array, options: { fileName?: string; initrd?: Uint8Array } = {}): ElfImage {
+    this.kernelBoot = true;
+    const image = this.loadElf(bytes, options.fileName ?? 'kernel');
+    if (options.initrd) this.placeInitrd(image, options.initrd);
+    const dtb = this.writeDeviceTree();
+    if (!this.sbi && !this.firmware) {
+      this.forEachHart((h) => {
+        this.core.setReg(10, BigInt(h));
+        this.core.setReg(11, dtb);
+      });
+    }
+    return image;
+  }
+
+  /** Puts an initrd where QEMU's riscv_load_initrd does, and remembers it for the device tree. */
+  private placeInitrd(kernel: ElfImage, bytes: Uint8Array): void {
+    const start = kernel.entry + BigInt(Math.min(this.ramSize / 2, 128 << 20));
+    const end = start + BigInt(bytes.length);
+    const top = kernel.segments.reduce((t, s) => (s.paddr + s.memsz > t ? s.paddr + s.memsz : t), 0n);
+    if (top > start) {
+      throw new WasmvisorError(
+        `the kernel reaches 0x${top.toString(16)}, past where the initrd goes (0x${start.toString(16)}); give the guest more memory`,
+      );
+    }
+    if (end > this.dtbAddress()) {
+      throw new WasmvisorError(
+        `the initrd (${bytes.length} bytes at 0x${start.toString(16)}) reaches the device tree at 0x${this.dtbAddress().toString(16)}; give the guest more memory`,
+      );
+    }
+    this.writeMemory(start, bytes);
+    this.initrd = { start, end };
+  }
+
+  /**
    * Full virtualization as QEMU's `-bios firmware.elf -kernel kernel.elf` does it: the M-mode
    * firmware (e.g. OpenSBI's fw_jump) starts at its entry with a0 = hart id and a1 = the board's
    * device tree; a kernel loaded next (loadElf) waits where the firmware jumps.
    */
   loadFirmware(bytes: Uint8Array, fileName = 'firmware'): ElfImage {
     if (this.sbi) throw new WasmvisorError('firmware runs in M-mode: it cannot be combined with sbi builtin');
-    const image = this.loadSegments(bytes, fileName);
+    const image = this.loadSegments(bytes, fileName, true);
     this.firmware = image;
     const dtb = this.writeDeviceTree();
     this.forEachHart((h) => {
@@ -364,12 +442,26 @@ export class Machine {
     for (let h = 0; h < this.harts.count; h++) this.harts.with(h, () => fn(h));
   }
 
-  /** Copies an ELF's segments into RAM; with a device tree to come, they must leave its place free. */
-  private loadSegments(bytes: Uint8Array, fileName: string): ElfImage {
-    const image = parseElf(bytes, fileName);
+  /**
+   * Copies an image's segments into RAM; with a device tree to come, they must leave its place
+   * free, and a kernel must not overwrite the firmware.
+   */
+  private loadSegments(bytes: Uint8Array, fileName: string, firmware = false): ElfImage {
+    const image = this.parseImage(bytes, fileName, firmware);
     const base = this.core.layout.ramBase;
     loadSegmentsCheck(image, base, this.ramSize, fileName);
-    if (this.sbi || this.firmware) {
+    const fw = this.firmware?.segments.filter((f) => f.memsz > 0n) ?? [];
+    for (const seg of image.segments) {
+      const hit = fw.find(
+        (f) => seg.memsz > 0n && seg.paddr < f.paddr + f.memsz && f.paddr < seg.paddr + seg.memsz,
+      );
+      if (hit) {
+        throw new WasmvisorError(
+          `${fileName}: a segment at 0x${seg.paddr.toString(16)} overlaps the firmware at 0x${hit.paddr.toString(16)}-0x${(hit.paddr + hit.memsz).toString(16)}`,
+        );
+      }
+    }
+    if (this.sbi || this.firmware || this.kernelBoot) {
       const dtb = this.dtbAddress();
       const clash = image.segments.find((seg) => seg.memsz > 0n && seg.paddr + seg.memsz > dtb);
       if (clash) {
@@ -386,15 +478,46 @@ export class Machine {
     return image;
   }
 
-  /** Writes the board's device tree at dtbAddress() and returns that address. */
-  private writeDeviceTree(): bigint {
-    const dtb = this.dtbAddress();
-    const blob = boardDeviceTree({
+  /**
+   * An ELF; a RISC-V Linux Image, at RAM base + the text_offset its header gives; or, for
+   * `firmware`, any other bytes as a raw binary at the start of RAM (fw_jump.bin, as QEMU's -bios).
+   */
+  private parseImage(bytes: Uint8Array, fileName: string, firmware: boolean): ElfImage {
+    const flat = (entry: bigint, memsz: bigint): ElfImage => ({
+      entry,
+      segments: [{ paddr: entry, data: bytes, memsz }],
+      symbols: new Map(),
+      type: 'exec',
+    });
+    const base = this.core.layout.ramBase;
+    if (isLinuxImage(bytes)) {
+      const linux = parseLinuxImage(bytes, fileName);
+      return flat(base + linux.textOffset, linux.memsz);
+    }
+    const elf = bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46;
+    if (!firmware || elf) return parseElf(bytes, fileName);
+    if (bytes.length === 0) throw new WasmvisorError(`${fileName}: the file is empty`);
+    return flat(base, BigInt(bytes.length));
+  }
+
+  /** The device tree of this machine: its board, RAM, harts, drives, bootargs and initrd. */
+  deviceTree(): Uint8Array {
+    return boardDeviceTree({
       ramBase: this.core.layout.ramBase,
       ramSize: BigInt(this.ramSize),
       harts: this.harts.count,
       bootargs: this.bootargs || undefined,
+      initrd: this.initrd,
+      virtio: this.board.virtio.flatMap((t, i) =>
+        t.device ? [{ base: VIRTIO_BASE + i * VIRTIO_STRIDE, irq: VIRTIO_IRQ + i }] : [],
+      ),
     });
+  }
+
+  /** Writes the board's device tree at dtbAddress() and returns that address. */
+  private writeDeviceTree(): bigint {
+    const dtb = this.dtbAddress();
+    const blob = this.deviceTree();
     if (blob.length > DTB_RESERVED_BYTES) {
       throw new WasmvisorError(
         `the device tree (${blob.length} bytes) does not fit in ${DTB_RESERVED_BYTES} bytes: bootargs too long?`,
@@ -577,6 +700,11 @@ export class Machine {
    * Console output gathered so far goes to the listeners first.
    */
   snapshot(): Promise<Uint8Array> {
+    // A disk's image lives outside the VM (a file, or an embedder's object): a snapshot would
+    // need it back at restore, with its in-memory writes; not supported yet.
+    if (this.board.virtio.some((t) => t.device !== undefined)) {
+      throw new WasmvisorError('a snapshot of a machine with drives is not supported yet');
+    }
     if (this.ramSize % PAGE_BYTES !== 0) {
       throw new WasmvisorError(
         `a snapshot needs RAM in whole ${PAGE_BYTES}-byte pages (this VM has ${this.ramSize} bytes)`,
@@ -757,6 +885,14 @@ export class Machine {
     }
   }
 
+  /**
+   * Ends a run() from outside at its next slice (within milliseconds): it returns exitReason
+   * 'stopped'. The machine can run again afterwards.
+   */
+  requestStop(): void {
+    this.stopRequested = true;
+  }
+
   /** Ends the machine's run from outside (a host's limit or request): the result of a run that did not finish. */
   stopped(exitReason: 'time-limit' | 'stopped', message: string): RunResult {
     return this.finish(
@@ -805,6 +941,10 @@ export class Machine {
     if (this.halted) return this.finish(start, 'exit', this.halted.code);
     while (this.scheduledInput.length > 0 && this.scheduledInput[0].at <= this.instret) {
       this.board.uart.pushInput(this.scheduledInput.shift()!.bytes);
+    }
+    if (this.stopRequested) {
+      this.stopRequested = false;
+      return this.finish(start, 'stopped', EXIT_CODE_STOPPED, 'stopped on request');
     }
     if (this.syncTime?.() ?? true) this.updateTimers();
     let budget = SLICE_INSNS;
@@ -1093,6 +1233,23 @@ export class Machine {
     }
     return this.core.layout.ram + Number(addr - this.core.layout.ramBase);
   }
+}
+
+/** Refuses drives a board cannot take, with a message a user can act on. */
+function checkDrives(drives: DriveOptions[]): void {
+  if (drives.length > VIRTIO_COUNT) {
+    throw new WasmvisorError(`${drives.length} drives, but the board has ${VIRTIO_COUNT} virtio-mmio slots`);
+  }
+  drives.forEach((d, i) => {
+    const image = d?.image as Partial<BlockBackend> | Uint8Array | undefined;
+    const backend =
+      image instanceof Uint8Array || (typeof image?.size === 'number' && typeof image.read === 'function');
+    if (!backend)
+      throw new WasmvisorError(`drive ${i}: image must be a Uint8Array or a backend with size and read`);
+    if (d.writable && !(image instanceof Uint8Array) && typeof image.write !== 'function') {
+      throw new WasmvisorError(`drive ${i}: a writable drive needs a backend with write`);
+    }
+  });
 }
 
 function bigintBytes(v: bigint): Uint8Array {

@@ -40,6 +40,8 @@ export async function runGuest(
     firmware?: Uint8Array;
     /** Harts (`--smp`). */
     harts?: number;
+    /** A disk image for drive 0 (`--drive`, writes kept in memory). */
+    disk?: Uint8Array;
     before?: (vm: Awaited<ReturnType<typeof createMachine>>) => void;
   } = {},
 ): Promise<GuestRun> {
@@ -52,6 +54,7 @@ export async function runGuest(
     memory: opts.memory,
     sbi: opts.sbi,
     harts: opts.harts,
+    drives: opts.disk ? [{ image: opts.disk }] : undefined,
   });
   await vm.jitReady(); // tests want translation from the first hot block, not after binaryen loads
   if (opts.firmware) vm.loadFirmware(opts.firmware, 'firmware');

@@ -1,6 +1,9 @@
-// SiFive PLIC laid out as on QEMU virt. Sources are level-triggered: a source is pending while
-// its line is high and it is not being served; claim hands it to a context, complete ends that,
-// and a line still high pends again (the gateway of the PLIC spec).
+// SiFive PLIC laid out as on QEMU virt, and behaving as QEMU 7.2's (hw/intc/sifive_plic.c): each
+// time a device asserts its line the source becomes pending (even while claimed: it is delivered
+// after completion), dropping the line clears it, claim hands it to a context and complete ends
+// that. Unlike the spec's level gateway, completion does not re-pend a line that stayed high:
+// guests written against QEMU rely on it (xv6 never acknowledges the UART's THR-empty interrupt,
+// whose line therefore stays high), so devices assert again at each event, as QEMU's do.
 import type { Device } from '../bus.ts';
 
 export const PLIC_BASE = 0x0c00_0000;
@@ -65,14 +68,14 @@ export class Plic implements Device {
     this.outputs = new Array<boolean>(this.contexts).fill(false);
   }
 
-  /** A device drives interrupt line `id` (level-triggered). */
+  /** A device drives interrupt line `id`: high asserts it (again), low withdraws it. */
   setSource(id: number, level: boolean): void {
     if (id <= 0 || id >= this.sources) throw new Error(`plic: no interrupt source ${id}`);
     const w = id >>> 5;
     const bit = 1 << (id & 31);
     if (level) {
       this.level[w] |= bit;
-      if (!(this.claimed[w] & bit)) this.pending[w] |= bit;
+      this.pending[w] |= bit;
     } else {
       this.level[w] &= ~bit;
       this.pending[w] &= ~bit; // a level source that dropped its line no longer asks
@@ -150,7 +153,7 @@ export class Plic implements Device {
     let best = 0;
     let bestPriority = this.threshold[ctx];
     for (let w = 0; w < this.words; w++) {
-      let bits = this.pending[w] & this.enable[ctx * this.words + w];
+      let bits = this.pending[w] & ~this.claimed[w] & this.enable[ctx * this.words + w];
       while (bits !== 0) {
         const b = 31 - Math.clz32(bits & -bits);
         bits &= bits - 1;
@@ -183,7 +186,6 @@ export class Plic implements Device {
     // The spec ignores a completion for a source the context does not have enabled.
     if (!(this.enable[ctx * this.words + w] & bit)) return;
     this.claimed[w] &= ~bit;
-    if (this.level[w] & bit) this.pending[w] |= bit;
   }
 
   private update(): void {

@@ -45,7 +45,10 @@ const TRIGGER_LEVELS = [1, 4, 8, 14];
 export interface UartOptions {
   /** A byte the guest transmitted. */
   onOutput(byte: number): void;
-  /** The interrupt line changed level (wire it to PLIC source UART_IRQ). */
+  /**
+   * The interrupt line: asserted (again, at each update while high) or dropped. Wire it to PLIC
+   * source UART_IRQ.
+   */
   onInterrupt?(level: boolean): void;
 }
 
@@ -209,9 +212,11 @@ export class Uart16550 implements Device {
     return IIR_NO_INT;
   }
 
+  // While the line is high every update asserts it again, as QEMU's serial_update_irq does: the
+  // PLIC (plic.ts) latches an assertion, not a level.
   private updateIrq(): void {
     const level = this.source() !== IIR_NO_INT;
-    if (level !== this.irq) {
+    if (level || level !== this.irq) {
       this.irq = level;
       this.options.onInterrupt?.(level);
     }
