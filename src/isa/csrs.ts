@@ -8,6 +8,7 @@ export const CSR = {
   mideleg: 0x303,
   mie: 0x304,
   mcounteren: 0x306,
+  scounteren: 0x106,
   menvcfg: 0x30a,
   pmpcfg0: 0x3a0,
   pmpaddr0: 0x3b0,

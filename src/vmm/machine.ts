@@ -552,6 +552,8 @@ export class Machine {
       core.fn.writeCsr(CSR.medeleg, MEDELEG_TO_S);
       core.fn.writeCsr(CSR.mideleg, MIDELEG_TO_S);
       core.fn.writeCsr(CSR.mcounteren, 0xffff_ffffn);
+      // OpenSBI also opens cycle, time and instret to U-mode (Linux reads time there, in its vDSO).
+      core.fn.writeCsr(CSR.scounteren, 7n);
       core.fn.writeCsr(CSR.menvcfg, MENVCFG_STCE);
       core.dv.setBigUint64(core.layout.priv, PRIV.S, true);
       // A satp write flushes the core's TLBs and makes it re-check the privilege it runs at.
