@@ -164,39 +164,32 @@ export function warmupCharts(r: Results): Spec[] {
   const domain = [...new Set(mips.map((v) => v.runner as string))];
   const facet = { field: 'workload', type: 'nominal', title: null };
   const color = { field: 'runner', sort: domain, ...runnerColor(domain) };
+  // One small line chart per workload, the runners as colours, for a y field over guest time.
+  const overTime = (title: string, values: unknown[], y: string, yTitle: string) =>
+    base(title, {
+      data: { values },
+      columns: 5,
+      facet,
+      resolve: { scale: { x: 'independent', y: 'independent' } },
+      spec: {
+        width: 170,
+        height: 110,
+        mark: { type: 'line', strokeWidth: 1.5 },
+        encoding: {
+          x: { field: 't', type: 'quantitative', title: 'seconds' },
+          y: { field: y, type: 'quantitative', title: yTitle },
+          color,
+        },
+      },
+    });
   return [
-    base('Warm-up: MIPS over guest time, from the first instruction (median run)', {
-      data: { values: mips },
-      columns: 5,
-      facet,
-      resolve: { scale: { x: 'independent', y: 'independent' } },
-      spec: {
-        width: 170,
-        height: 110,
-        mark: { type: 'line', strokeWidth: 1.5 },
-        encoding: {
-          x: { field: 't', type: 'quantitative', title: 'seconds' },
-          y: { field: 'mips', type: 'quantitative', title: 'MIPS' },
-          color,
-        },
-      },
-    }),
-    base('Instructions retired over guest time: the jit overtakes the interpreter at the break-even point', {
-      data: { values: cumulative },
-      columns: 5,
-      facet,
-      resolve: { scale: { x: 'independent', y: 'independent' } },
-      spec: {
-        width: 170,
-        height: 110,
-        mark: { type: 'line', strokeWidth: 1.5 },
-        encoding: {
-          x: { field: 't', type: 'quantitative', title: 'seconds' },
-          y: { field: 'minsns', type: 'quantitative', title: 'M instructions' },
-          color,
-        },
-      },
-    }),
+    overTime('Warm-up: MIPS over guest time, from the first instruction (median run)', mips, 'mips', 'MIPS'),
+    overTime(
+      'Instructions retired over guest time: the jit overtakes the interpreter at the break-even point',
+      cumulative,
+      'minsns',
+      'M instructions',
+    ),
   ];
 }
 
