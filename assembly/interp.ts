@@ -9,7 +9,7 @@ import {
   EXIT_RD, EXIT_SIZE, EXIT_VALUE, EXIT_WATCH, EXIT_WFI, MMIO_SIGNED, MMIO_STORE, PAGE_CODE, PAGE_FLAGS,
   PAGE_WATCH, PC, RAM, RAM_BASE, RAM_SIZE, REGS, RESERVATION, CODE_LINES, CODE_LINE_SHIFT, CONFIG_JIT,
   EXIT_CONTINUE, EXIT_HOT, HOT_COUNTERS, STAT_JC_HITS, STAT_JC_MISSES, STAT_TRANSLATED_INSNS, HOT_ENTRIES, HOT_THRESHOLD, INSTRET_LIMIT, JUMP_CACHE, JUMP_ENTRIES,
-  EXIT_MODE, TLB_FETCH, TLB_LOAD, TLB_STORE, JC_CONTEXT, JC_GENERATION, MMIO_FLOAT,
+  EXIT_MODE, TLB_FETCH, TLB_LOAD, TLB_STORE, JC_CONTEXT, JC_GENERATION, MMIO_FLOAT, REGION_INDEX, REGION_INDEX_ENTRIES,
 } from './layout';
 import { BOX, execFloat } from './fpu';
 import {
@@ -375,6 +375,21 @@ function interpretPagedJit(budget: i32, mode: i32): i32 {
   return ((priv() + 1) << 58) ^ (load<u64>(JC_GENERATION) << 40);
 }
 
+// A block entry under paging missed the jump cache: if the region index (layout.ts: REGION_INDEX)
+// holds a translation of this pc from the physical page it maps to now, at this privilege, put it
+// in jump-cache entry `j`. Only when the fetch TLB already maps pc; otherwise the fetch fills it
+// and the next entry here finds it.
+function refillJumpCache(pc: u64, j: usize, context: u64): bool {
+  const e = tlbEntry(TLB_FETCH, pc);
+  if (load<u64>(e) != tlbTag(pc, ACCESS_FETCH)) return false;
+  const r = REGION_INDEX + ((<usize>(pc >> 1) & (REGION_INDEX_ENTRIES - 1)) << 5);
+  const page = (pc & ~(<u64>0xfff)) + load<u64>(e, 8);
+  if (load<u64>(r) != pc || load<u64>(r, 8) != (page | (priv() + 1))) return false;
+  store<u64>(j, pc ^ context);
+  store<u64>(j, load<u64>(r, 16), 8); // table index and block
+  return true;
+}
+
 /**
  * Executes exactly one instruction at the pc in the state, without taking interrupts or entering
  * translated code: the translator's fallback for any instruction it does not inline (registers are
@@ -442,6 +457,10 @@ export function execOp(): i32 {
         budget = <i32>(load<u64>(INSTRET_LIMIT) - after);
         pc = load<u64>(PC);
         fallthrough = ~pc;
+        continue;
+      }
+      if (vmFetch && refillJumpCache(pc, j, context)) {
+        fallthrough = ~pc; // the next iteration enters it
         continue;
       }
       store<u64>(STAT_JC_MISSES, load<u64>(STAT_JC_MISSES) + 1);

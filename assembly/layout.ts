@@ -90,6 +90,13 @@ export const JUMP_CACHE: usize = 0x60_0000;
 export const JUMP_ENTRIES: u32 = 1 << 16; // 16 bytes each: u64 pc, u32 table index, u32 entry block
 export const HOT_COUNTERS: usize = 0x70_0000;
 export const HOT_ENTRIES: u32 = 1 << 16;
+// Translated regions made under paging, by virtual pc, physical page and privilege: where a block
+// entry that misses the jump cache finds its translation again after a TLB flush moved the hart to
+// a new jump-cache generation (satp writes, SFENCE.VMA), without waiting to get hot again. QEMU
+// refills its tb_jmp_cache from its physical TB hash table the same way. 32 bytes an entry:
+// u64 pc, u64 Wasm address of the physical page | (privilege + 1), u32 table index, u32 block.
+export const REGION_INDEX: usize = 0xf0_0000;
+export const REGION_INDEX_ENTRIES: u32 = 1 << 15;
 export const CODE_LINES: usize = 0x80_0000;
 export const CODE_LINE_SHIFT: u64 = 6; // 64-byte lines: stores next to code rarely hit it
 

@@ -77,6 +77,8 @@ export interface Layout {
   jumpEntries: number;
   hotCounters: number;
   hotEntries: number;
+  regionIndex: number;
+  regionIndexEntries: number;
   codeLines: number;
   codeLineShift: number;
 }
@@ -191,6 +193,8 @@ export class Core {
       jumpEntries: n('layoutJumpEntries'),
       hotCounters: n('layoutHotCounters'),
       hotEntries: n('layoutHotEntries'),
+      regionIndex: n('layoutRegionIndex'),
+      regionIndexEntries: n('layoutRegionIndexEntries'),
       codeLines: n('layoutCodeLines'),
       codeLineShift: n('layoutCodeLineShift'),
     };

@@ -4,7 +4,7 @@
 import { PAGE_CODE, type Core, type Layout } from '../core/core.ts';
 import type { CompiledBatch } from './codegen.ts';
 import { discoverRegion, regionExport, type CodePage, type Region } from './region.ts';
-import { JOBS_IN_FLIGHT, MAX_BATCH_REGIONS, MAX_LIVE_REGIONS } from './tuning.ts';
+import { JOBS_IN_FLIGHT, MAX_BATCH_REGIONS, MAX_LIVE_REGIONS, MAX_QUEUED_HOT, MAX_THRESHOLD_SCALE } from './tuning.ts';
 import type { CompileWorker } from './worker-host.ts';
 
 /** Compiles regions into one module in this thread (loads binaryen); see codegen.ts. */
@@ -66,14 +66,20 @@ export class Translator {
   private readonly byEntry = new Map<string, Installed>();
   private readonly byLine = new Map<number, Set<Installed>>();
   private readonly freeSlots: number[] = [];
-  /** Hot regions not sent yet: they go together as the next job once the worker is free. */
-  private queued: Pending[] = [];
+  /**
+   * Hot entries not sent yet, oldest first: the newest go together as the next job once the
+   * worker is free (their regions are discovered then), and past MAX_QUEUED_HOT the oldest are
+   * dropped, to be reported again if they stay hot.
+   */
+  private queued: { pc: bigint; at: Place }[] = [];
   /** Jobs at the worker. */
   private readonly pending = new Map<number, { regions: Pending[]; epoch: number }>();
   private readonly pendingEntries = new Set<string>();
   private nextJob = 1;
   /** Bumped by flush(): results of jobs sent before it are stale. */
   private epoch = 0;
+  /** The hot threshold set by the machine; raised while the worker falls behind (see onHot). */
+  private readonly baseThreshold: number;
   readonly stats: TranslatorStats = {
     regions: 0,
     guestInsns: 0,
@@ -99,6 +105,7 @@ export class Translator {
     /** Live regions at most before the cache is flushed (a host's per-guest code-cache limit). */
     private readonly maxLiveRegions = MAX_LIVE_REGIONS,
   ) {
+    this.baseThreshold = this.threshold;
     this.clearJumpCache();
     if (core.table.length < 1) core.table.grow(1);
   }
@@ -121,9 +128,15 @@ export class Translator {
     if (known) return this.publish(known, at.context);
     if (!this.worker) return this.translate(pc);
     if (this.pendingEntries.has(at.key)) return;
-    const region = discoverRegion(this.core, pc, at.page);
-    this.queued.push({ region, code: this.codeOf(region), key: at.key, context: at.context });
+    this.queued.push({ pc, at });
     this.pendingEntries.add(at.key);
+    if (this.queued.length > MAX_QUEUED_HOT) {
+      const dropped = this.queued.shift()!;
+      this.pendingEntries.delete(dropped.at.key);
+      this.rearm(dropped.pc);
+      // More code gets hot than the worker keeps up with: only hotter code is worth its time.
+      this.setThreshold(Math.min(this.threshold * 2, this.baseThreshold * MAX_THRESHOLD_SCALE));
+    }
     this.submitQueued();
   }
 
@@ -151,8 +164,10 @@ export class Translator {
    */
   private submitQueued(): void {
     if (!this.worker || this.queued.length === 0 || this.pending.size >= JOBS_IN_FLIGHT) return;
-    const regions = this.queued.slice(0, MAX_BATCH_REGIONS);
-    this.queued = this.queued.slice(regions.length);
+    const regions = this.queued.splice(-MAX_BATCH_REGIONS).map(({ pc, at }): Pending => {
+      const region = discoverRegion(this.core, pc, at.page);
+      return { region, code: this.codeOf(region), key: at.key, context: at.context };
+    });
     const id = this.nextJob++;
     this.pending.set(id, { regions, epoch: this.epoch });
     this.worker.submit(
@@ -190,6 +205,7 @@ export class Translator {
       keep.push({ region, index, key, context });
     });
     if (batch && keep.length) this.install(keep, batch);
+    if (this.queued.length === 0) this.setThreshold(Math.max(this.threshold >>> 1, this.baseThreshold));
     this.submitQueued();
   }
 
@@ -228,6 +244,7 @@ export class Translator {
         set.add(installed);
       }
       this.byEntry.set(key, installed);
+      this.index(installed, true);
       this.publish(installed, context);
       s.regions++;
       s.guestInsns += region.insnCount;
@@ -256,7 +273,7 @@ export class Translator {
   /** Drops every translation (cache full, or RAM replaced). */
   flush(): void {
     for (const r of [...this.byEntry.values()]) this.remove(r);
-    for (const p of this.queued) this.pendingEntries.delete(p.key);
+    for (const q of this.queued) this.pendingEntries.delete(q.at.key);
     this.queued = [];
     this.epoch++;
     this.stats.flushes++;
@@ -289,6 +306,7 @@ export class Translator {
 
   private remove(r: Installed): void {
     this.byEntry.delete(r.key);
+    this.index(r, false);
     const dv = this.core.dv;
     for (const e of r.entries) {
       // Whatever context it was published in, the entry is this region's if it names its slot.
@@ -356,6 +374,37 @@ export class Translator {
     }
   }
 
+  /**
+   * Adds a region made under paging to the region index (layout.ts: REGION_INDEX), where the core
+   * finds it again after a TLB flush, or takes it out (only entries that still name its slot).
+   */
+  private index(r: Installed, add: boolean): void {
+    const paged = r.region.paged;
+    if (!paged) return;
+    const { layout, dv } = this.core;
+    const page = BigInt(layout.ram) + paged.ppage - layout.ramBase;
+    const tag = page | BigInt(paged.priv + 1);
+    for (const e of [...r.entries].reverse()) {
+      const at = layout.regionIndex + (Number((e.pc >> 1n) & BigInt(layout.regionIndexEntries - 1)) << 5);
+      if (add) {
+        dv.setBigUint64(at, e.pc, true);
+        dv.setBigUint64(at + 8, tag, true);
+        dv.setUint32(at + 16, r.slot, true);
+        dv.setUint32(at + 20, e.block, true);
+      } else if (dv.getBigUint64(at, true) === e.pc && dv.getUint32(at + 16, true) === r.slot) {
+        dv.setBigUint64(at + 8, 0n, true); // never matches: the tag's low bits are privilege + 1
+      }
+    }
+  }
+
+  private get threshold(): number {
+    return this.core.dv.getUint32(this.core.layout.hotThreshold, true);
+  }
+
+  private setThreshold(n: number): void {
+    this.core.dv.setUint32(this.core.layout.hotThreshold, n, true);
+  }
+
   /** Lets the core report `pc` hot again (it reports each block entry once per re-arm). */
   private rearm(pc: bigint): void {
     const { layout, dv } = this.core;
@@ -370,5 +419,6 @@ export class Translator {
   private clearJumpCache(): void {
     const { layout, dv } = this.core;
     for (let i = 0; i < layout.jumpEntries; i++) dv.setBigUint64(layout.jumpCache + i * 16, NO_PC, true);
+    this.core.u8.fill(0, layout.regionIndex, layout.regionIndex + layout.regionIndexEntries * 32);
   }
 }

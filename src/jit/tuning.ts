@@ -37,5 +37,19 @@ export const MAX_RETURN_TARGETS = 8;
  */
 export const MAX_BATCH_REGIONS = 4;
 
+/**
+ * Hot entries waiting for the worker at most. A kernel's boot makes thousands of blocks hot, far
+ * more than the worker translates (a few ms a region): the newest go first, as they are what runs
+ * now, and past this many the oldest are forgotten until they get hot again.
+ */
+export const MAX_QUEUED_HOT = 16;
+
+/**
+ * While hot entries overflow that queue the hot threshold doubles, up to this many times the set
+ * one (64 x 64 = 4096 entries), and halves back as the worker catches up: during a boot only the
+ * hottest code then costs the interpreter an exit and the worker a translation.
+ */
+export const MAX_THRESHOLD_SCALE = 64;
+
 /** Jobs sent to the compile worker and not back yet, at most (see Translator.submitQueued). */
 export const JOBS_IN_FLIGHT = 2;
