@@ -4,7 +4,13 @@
 import { PAGE_CODE, type Core, type Layout } from '../core/core.ts';
 import type { CompiledBatch } from './codegen.ts';
 import { discoverRegion, regionExport, type CodePage, type Region } from './region.ts';
-import { JOBS_IN_FLIGHT, MAX_BATCH_REGIONS, MAX_LIVE_REGIONS, MAX_QUEUED_HOT, MAX_THRESHOLD_SCALE } from './tuning.ts';
+import {
+  JOBS_IN_FLIGHT,
+  MAX_BATCH_REGIONS,
+  MAX_LIVE_REGIONS,
+  MAX_QUEUED_HOT,
+  MAX_THRESHOLD_SCALE,
+} from './tuning.ts';
 import type { CompileWorker } from './worker-host.ts';
 
 /** Compiles regions into one module in this thread (loads binaryen); see codegen.ts. */
