@@ -51,8 +51,13 @@ export async function compileWorkerReady(): Promise<void> {
   const w = await compileWorker();
   if (!w) return;
   worker?.ref(); // the worker is unref'd: waiting on it must keep the process alive
-  await new Promise<void>((resolve) => w.submit([], {} as Layout, 0, () => resolve()));
+  await answered(w);
   worker?.unref();
+}
+
+/** Resolves when `w` answers an empty job: its first answer comes once binaryen has loaded. */
+export function answered(w: CompileWorker): Promise<void> {
+  return new Promise<void>((resolve) => w.submit([], {} as Layout, 0, () => resolve()));
 }
 
 /** Where the worker's results come back: its own port, or a channel handed to another thread. */

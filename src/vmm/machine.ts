@@ -3,6 +3,7 @@
 import { CONFIG_ECALL_EXITS, CONFIG_JIT, Core, EXIT, MMIO_STORE, PAGE_WATCH } from '../core/core.ts';
 import type { Translator, TranslatorStats } from '../jit/translator.ts';
 import { JIT_THRESHOLD, MAX_LIVE_REGIONS } from '../jit/tuning.ts';
+import { answered } from '../jit/worker-host.ts';
 import { WasmvisorError } from '../errors.ts';
 import { loadSegmentsCheck, parseElf, type ElfImage } from '../loader/elf.ts';
 import { isLinuxImage, parseLinuxImage } from '../loader/image.ts';
@@ -180,6 +181,8 @@ export class Machine {
   /** The translator, once its module (and binaryen, 0.4 s to import) has loaded. */
   private translator: Translator | undefined;
   private translatorLoading: Promise<void> | undefined;
+  /** The translator is loaded and block entries consult it (CONFIG_JIT, save exact stops). */
+  private jitOn = false;
   readonly jitThreshold: number;
   readonly codeCacheRegions: number;
   readonly deterministic: boolean;
@@ -305,7 +308,12 @@ export class Machine {
       const worker = useWorker ? await (await import('../jit/worker-host.ts')).compileWorker() : undefined;
       const compile = worker ? undefined : (await import('../jit/codegen.ts')).compileRegions;
       this.translator = new jit.Translator(this.core, this.ramSize, compile, worker, this.codeCacheRegions);
+      // Block entries consult the jump cache and count towards the threshold only once the worker
+      // has loaded binaryen: until then that would only slow the interpreter (Linux reached its
+      // shell ~0.05 s later), and no hot code could be compiled anyway.
+      if (worker) await answered(worker);
       this.setJit(true);
+      this.jitOn = true;
     })();
   }
 
@@ -328,9 +336,7 @@ export class Machine {
 
   /** Translator work is under way (loading it, or regions at the worker): it lands on event-loop turns. */
   get translatorBusy(): boolean {
-    return (
-      (this.translatorLoading !== undefined && !this.translator) || (this.translator?.pendingJobs ?? 0) > 0
-    );
+    return (this.translatorLoading !== undefined && !this.jitOn) || (this.translator?.pendingJobs ?? 0) > 0;
   }
 
   /** Waits until the translator is ready (jit engine only); runs start without waiting. */
