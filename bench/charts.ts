@@ -307,6 +307,43 @@ export function microChart(r: Results): Spec | undefined {
   });
 }
 
+/** Linux boot to the shell prompt: a bar per runner and firmware (median; whiskers: min and max). */
+export function linuxBootChart(r: Results): Spec | undefined {
+  const b = r.linuxBoot;
+  if (!b || b.status !== 'measured') return undefined;
+  const values = b.rows
+    .filter((row) => row.seconds)
+    .map((row) => ({
+      target: `${label(row.runner)}, ${row.firmware === 'builtin' ? 'built-in SBI' : 'OpenSBI'}`,
+      runner: label(row.runner),
+      seconds: row.seconds!.median,
+      low: row.seconds!.min,
+      high: row.seconds!.max,
+    }));
+  if (!values.length) return undefined;
+  const domain = [...new Set(values.map((v) => v.runner))];
+  const y = { field: 'target', type: 'nominal', title: null, sort: null };
+  return base('Linux boot to the shell prompt (wall time from process start; lower is better)', {
+    data: { values },
+    width: 480,
+    height: { step: 22 },
+    encoding: { y },
+    layer: [
+      {
+        mark: 'bar',
+        encoding: {
+          x: { field: 'seconds', type: 'quantitative', title: 'seconds (median)' },
+          color: { field: 'runner', title: 'runner', sort: domain, ...runnerColor(domain) },
+        },
+      },
+      {
+        mark: { type: 'rule', color: '#333' },
+        encoding: { x: { field: 'low', type: 'quantitative' }, x2: { field: 'high' } },
+      },
+    ],
+  });
+}
+
 /** Renders a Vega-Lite spec to an SVG string. */
 export async function renderSvg(spec: Spec): Promise<string> {
   const vega = await import('vega');

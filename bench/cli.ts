@@ -1,13 +1,15 @@
 // `wasmvisor bench` (and `npm run bench`): measures the workloads on each engine beside QEMU and a
-// native build, where the jit's time goes, how cost grows (sweeps), and the virtualization
-// microbenchmarks (bench/micro.ts); prints the tables, writes DIR/results.json (every raw sample,
-// the machine) and DIR/report.html (the charts). See README.md, "Benchmark".
+// native build, where the jit's time goes, how cost grows (sweeps), the virtualization
+// microbenchmarks (bench/micro.ts) and Linux's boot time to the shell prompt (bench/linux-boot.ts);
+// prints the tables, writes DIR/results.json (every raw sample, the machine) and DIR/report.html
+// (the charts). See README.md, "Benchmark".
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compareResults, type Comparison } from './compare.ts';
 import { BenchError } from './errors.ts';
+import { linuxTargets, measureLinuxBoot } from './linux-boot.ts';
 import { machineInfo } from './machine-info.ts';
 import {
   measureStartup,
@@ -37,6 +39,7 @@ import {
   breakdownTables,
   compareTable,
   headerLines,
+  linuxBootTable,
   microTable,
   resultsTable,
   sweepTables,
@@ -47,7 +50,8 @@ import { BENCH_DIR, bundledWorkloads, loadExpected, resolveGuests } from './work
 registerGuestCountSweep(guestCountSweep);
 
 export const HELP = `usage: wasmvisor bench [guest.elf | workload ...] [options]
-Without guests: the bundled workloads (bench/guests/*.elf), with a native row for each.
+Without guests: the bundled workloads (bench/guests/*.elf), with a native row for each. Also boots
+Linux (test/guests/linux) to its shell prompt on each engine and QEMU, and times it.
   --quick              a run of under a minute: scale 2, one run per row, no warm-up run, fewer sweep points
   --out DIR            where results.json, report.html and the native builds go (default bench/out)
   --compare OLD.json   the change against an earlier results.json (a regression in red)
@@ -56,13 +60,17 @@ Without guests: the bundled workloads (bench/guests/*.elf), with a native row fo
   --warmup N           warm-up runs per row, reported but not in the median (default 1; --quick 0)
   --scale N            bench_scale of the workloads (default 10; --quick 2)
   --engines LIST       engines to measure: interp,jit (default); lockstep on request
-  --skip LIST          parts to leave out: qemu, native, sweeps (or scale, footprint, smc), micro
+  --skip LIST          parts to leave out: qemu, native, sweeps (or scale, footprint, smc, guests), micro,
+                       linux (the boot to the shell prompt)
   --timeout SECONDS    the longest one run may take (default 600)`;
 
 /** A 1-minute load average from which a run is flagged as taken on a busy machine. */
 const BUSY_LOAD = 1;
 
-const SKIPPABLE = ['qemu', 'native', 'sweeps', 'scale', 'footprint', 'smc', 'guests', 'micro'];
+const SKIPPABLE = ['qemu', 'native', 'sweeps', 'scale', 'footprint', 'smc', 'guests', 'micro', 'linux'];
+
+/** Each Linux boot may take this long at most (--timeout if shorter): QEMU needs ~0.3 s, the jit ~1.5 s. */
+const LINUX_BOOT_TIMEOUT_MS = 60_000;
 
 interface Options {
   guests: string[];
@@ -241,8 +249,12 @@ async function measure(o: Options, argv: string[]): Promise<Results> {
   const microEngines = o.engines.filter((e) => e !== 'lockstep');
   const microSteps =
     typeof micro === 'object' ? (micro.MICROBENCHMARKS?.length ?? 0) * microEngines.length : 0;
+  // Linux boot to the shell: each engine (with both firmwares) and QEMU, unless --skip linux.
+  const linux = !o.skip.has('linux');
+  const bootTargets = linux ? linuxTargets(o.engines, !o.skip.has('qemu')) : [];
   progress.grow(
     Math.max(o.repeat, 1) * (o.engines.length + (qemu ? 1 : 0)) +
+      (o.warmup + o.repeat) * bootTargets.length +
       plannedRuns(ctx, specs) +
       plannedSweepRuns(ctx, sweepIds) +
       microSteps,
@@ -277,6 +289,20 @@ async function measure(o: Options, argv: string[]): Promise<Results> {
         };
       }
     }
+    const linuxBoot = linux
+      ? await measureLinuxBoot({
+          targets: bootTargets,
+          haveQemu: qemu !== undefined,
+          repeat: o.repeat,
+          warmup: o.warmup,
+          timeoutMs: Math.min(LINUX_BOOT_TIMEOUT_MS, o.timeoutSeconds * 1000),
+          onRun: (m) => progress.step(m),
+        })
+      : {
+          status: 'skipped' as const,
+          note: 'skipped (--skip linux)',
+          rows: [],
+        };
     const runners = [...o.engines, ...(qemu ? ['qemu'] : []), ...(cc ? ['native'] : [])] as RunnerName[];
     return {
       schema: SCHEMA,
@@ -300,6 +326,7 @@ async function measure(o: Options, argv: string[]): Promise<Results> {
       summary: summarizeRunners(workloads, runners),
       sweeps,
       microbenchmarks,
+      linuxBoot,
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
@@ -315,6 +342,8 @@ function printTables(r: Results, comparison: Comparison | undefined): void {
   blocks.push(textTable(resultsTable(r), st));
   for (const t of breakdownTables(r)) blocks.push(textTable(t, st));
   for (const t of sweepTables(r)) blocks.push(textTable(t, st));
+  const linuxTable = linuxBootTable(r);
+  if (linuxTable) blocks.push(textTable(linuxTable, st));
   blocks.push(textTable(microTable(r), st));
   if (comparison) blocks.push(textTable(compareTable(comparison), st));
   process.stdout.write(blocks.join('\n\n') + '\n');
@@ -335,7 +364,8 @@ export async function bench(argv: string[]): Promise<number> {
   );
   const bad =
     results.workloads.some((w) => w.rows.some((r) => r.status === 'wrong' || r.status === 'failed')) ||
-    results.sweeps.some((s) => s.points.some((p) => p.status === 'wrong' || p.status === 'failed'));
+    results.sweeps.some((s) => s.points.some((p) => p.status === 'wrong' || p.status === 'failed')) ||
+    (results.linuxBoot?.rows.some((r) => r.status === 'failed') ?? false);
   return o.from === undefined && bad ? 1 : 0;
 }
 

@@ -2,11 +2,12 @@
 // counts only when it is larger than CHANGE_TOLERANCE and than the two measurements' spreads added
 // up; anything smaller is reported as the same. Nothing here fails a run: the bench never asserts
 // wall time, it shows the change (a regression in red on a terminal, marked in the report).
+import { targetLabel } from './linux-boot.ts';
 import type { Results } from './schema.ts';
 import { CHANGE_TOLERANCE } from './stats.ts';
 
 export interface Change {
-  what: 'workload' | 'geomean' | 'microbenchmark';
+  what: 'workload' | 'geomean' | 'microbenchmark' | 'linux boot';
   name: string;
   runner: string;
   unit: 's' | 'MIPS' | 'ns/op';
@@ -115,6 +116,24 @@ export function compareResults(old: Results, cur: Results, againstPath: string):
       unit: 'ns/op',
       old: o.nsPerOp,
       new: m.nsPerOp,
+      slower,
+      threshold,
+      verdict: judge(slower, threshold),
+    });
+  }
+  // Linux boot to the shell prompt, per runner and firmware (absent in older files).
+  for (const row of cur.linuxBoot?.rows ?? []) {
+    const o = old.linuxBoot?.rows.find((x) => x.runner === row.runner && x.firmware === row.firmware);
+    if (!o?.seconds || !row.seconds) continue;
+    const slower = (row.seconds.median - o.seconds.median) / o.seconds.median;
+    const threshold = Math.max(CHANGE_TOLERANCE, o.seconds.spread + row.seconds.spread);
+    changes.push({
+      what: 'linux boot',
+      name: 'linux boot',
+      runner: targetLabel(row),
+      unit: 's',
+      old: o.seconds.median,
+      new: row.seconds.median,
       slower,
       threshold,
       verdict: judge(slower, threshold),

@@ -3,6 +3,7 @@
 import {
   barsChart,
   breakdownChart,
+  linuxBootChart,
   microChart,
   nativeChart,
   renderSvg,
@@ -20,6 +21,7 @@ import {
   esc,
   headerLines,
   htmlTable,
+  linuxBootTable,
   microTable,
   resultsTable,
   sweepTables,
@@ -126,6 +128,13 @@ Nothing here is asserted: the numbers are this machine's, on this day. Every raw
     parts.push(section(t));
     const c = charts.find((x) => x.id === id);
     if (c) parts.push(await chart(c.spec, `sweep-${id}`));
+  }
+
+  const linux = linuxBootTable(r);
+  if (linux) {
+    parts.push(`<h2 id="linux">Linux boot to the shell prompt</h2>`);
+    parts.push(section(linux));
+    parts.push(await chart(linuxBootChart(r), 'linux'));
   }
 
   parts.push(`<h2 id="micro">Virtualization microbenchmarks</h2>`);

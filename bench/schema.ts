@@ -1,5 +1,6 @@
 // results.json: every raw sample of a bench run, with the machine it ran on. Its shape is versioned
 // by `schema`; validateResults checks a file before --compare or --from trusts it.
+import type { LinuxBootResult } from './linux-boot.ts';
 import type { Summary } from './stats.ts';
 import type { WasmvisorStats } from './runners.ts';
 
@@ -186,6 +187,8 @@ export interface Results {
     note?: string;
     results: MicroResult[];
   };
+  /** Linux boot time to the shell prompt (bench/linux-boot.ts); absent in older files. */
+  linuxBoot?: LinuxBootResult;
   seconds: number;
 }
 
@@ -291,6 +294,25 @@ export function validateResults(x: unknown): string[] {
       if (pt.sample !== undefined) sample(pt.sample, `${p}.points[${j}].sample`);
     });
   });
+  if (x.linuxBoot !== undefined) {
+    if (!isObj(x.linuxBoot)) fail('linuxBoot', 'expected an object');
+    else {
+      if (!['measured', 'skipped'].includes(x.linuxBoot.status as string))
+        fail('linuxBoot.status', 'unknown status');
+      arr(x.linuxBoot.rows, 'linuxBoot.rows').forEach((r, i) => {
+        const p = `linuxBoot.rows[${i}]`;
+        if (!isObj(r)) return fail(p, 'expected an object');
+        if (!['interp', 'jit', 'qemu'].includes(r.runner as string)) fail(`${p}.runner`, 'unknown runner');
+        if (!['builtin', 'opensbi'].includes(r.firmware as string)) fail(`${p}.firmware`, 'unknown firmware');
+        if (!['ok', 'failed', 'skipped'].includes(r.status as string)) fail(`${p}.status`, 'unknown status');
+        summary(r.seconds, `${p}.seconds`);
+        if (r.status !== 'ok' && r.seconds !== null)
+          fail(`${p}.seconds`, 'a failed or skipped row is not timed');
+        arr(r.samples, `${p}.samples`).forEach((v, j) => num(v, `${p}.samples[${j}]`));
+        num(r.qemuRatio, `${p}.qemuRatio`, true);
+      });
+    }
+  }
   if (!isObj(x.microbenchmarks)) fail('microbenchmarks', 'expected an object');
   else
     arr(x.microbenchmarks.results, 'microbenchmarks.results').forEach((m, i) => {

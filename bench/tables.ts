@@ -2,6 +2,7 @@
 // (colour only on a TTY) and as HTML in the report.
 import type { Comparison } from './compare.ts';
 import { fmtBytes, fmtCount, fmtMips, fmtNs, fmtPercent, fmtRatio, fmtSeconds } from './format.ts';
+import { targetLabel } from './linux-boot.ts';
 import type { Results, Row } from './schema.ts';
 import { CHANGE_TOLERANCE, NOISE_TOLERANCE } from './stats.ts';
 
@@ -278,6 +279,46 @@ export function sweepTables(r: Results): Table[] {
     });
   }
   return out;
+}
+
+/** Linux boot time to the shell prompt, each engine and firmware beside QEMU's (undefined in older files). */
+export function linuxBootTable(r: Results): Table | undefined {
+  const b = r.linuxBoot;
+  if (!b) return undefined;
+  const title = 'Linux boot to shell (s)';
+  if (b.status !== 'measured')
+    return { id: 'linux', title, head: [], rows: [], left: 1, notes: [b.note ?? b.status] };
+  const secs = (x: number) => x.toFixed(3);
+  const rows = b.rows.map((row): CellLike[] => {
+    const status: Cell =
+      row.status === 'failed'
+        ? { text: `FAILED: ${row.note ?? ''}`, tone: 'bad' }
+        : row.status === 'skipped'
+          ? { text: `skipped: ${row.note ?? ''}`, tone: 'dim' }
+          : row.seconds?.noisy
+            ? { text: `noisy (spread > ${fmtPercent(NOISE_TOLERANCE)})`, tone: 'warn' }
+            : { text: '' };
+    return [
+      targetLabel(row),
+      row.seconds ? secs(row.seconds.median) : '–',
+      row.seconds && row.seconds.n > 1 ? `${secs(row.seconds.min)} – ${secs(row.seconds.max)}` : '',
+      row.runner === 'qemu' || row.qemuRatio === null ? '' : `${row.qemuRatio.toFixed(2)}`,
+      row.warmupSamples.map(secs).join(' '),
+      status,
+    ];
+  });
+  return {
+    id: 'linux',
+    title,
+    head: ['runner', 'median', 'min – max', "/ QEMU's", 'warm-up', ''],
+    rows,
+    left: 1,
+    notes: [
+      'Wall time from starting the process to the first shell prompt (Node and wasmvisor start-up included, ' +
+        "as for QEMU); each run then types poweroff and must exit with status 0. / QEMU's: this row's median " +
+        "over QEMU's (2.00: twice QEMU's time). QEMU boots through OpenSBI fw_jump.",
+    ],
+  };
 }
 
 export function microTable(r: Results): Table {

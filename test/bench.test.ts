@@ -1,19 +1,33 @@
 // `wasmvisor bench`: a run on a tiny configuration writes a well-formed results.json and a report
 // with SVG charts; --compare marks a regression; bad flags are one-line errors with exit code 2;
 // the generated sweep guests print what their JavaScript model says; and, where Debian's chromium
-// and playwright-core are installed, the report's charts render in a real browser. Nothing here
-// looks at how fast anything ran: the bench never asserts wall time.
+// and playwright-core are installed, the report's charts render in a real browser; the Linux
+// boot-time part (bench/linux-boot.ts) on fake boots and tiny scripts (test/linux.test.ts boots
+// the real thing). Nothing here looks at how fast anything ran: the bench never asserts wall time.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { linuxBootChart } from '../bench/charts.ts';
 import { parseOptions } from '../bench/cli.ts';
+import { compareResults } from '../bench/compare.ts';
 import { footprintGuest, smcGuest } from '../bench/gen.ts';
+import {
+  LINUX_TARGETS,
+  measureLinuxBoot,
+  PROMPT,
+  READY,
+  runSession,
+  sessionFailure,
+  type LinuxTarget,
+  type Session,
+} from '../bench/linux-boot.ts';
 import { qemuVersion } from '../bench/runners.ts';
 import { validateResults, type Results } from '../bench/schema.ts';
 import { breakEven, summarize } from '../bench/stats.ts';
+import { ansi, linuxBootTable, textTable } from '../bench/tables.ts';
 import { ENGINES, runGuest } from './helpers/engines.ts';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -29,12 +43,23 @@ function cli(...args: string[]) {
 }
 
 // One bench run shared by the tests below: one workload, both engines, the smallest scale, the
-// self-modifying-code and guest-count sweeps only (their points are short), no microbenchmarks.
+// self-modifying-code and guest-count sweeps only (their points are short), no microbenchmarks,
+// no Linux boots (below, on fake boots).
 const out = join(tmp, 'run');
 let run: ReturnType<typeof cli>;
 let results: Results;
 beforeAll(() => {
-  run = cli('bench', 'crc32', '--quick', '--scale', '1', '--skip', 'micro,scale,footprint', '--out', out);
+  run = cli(
+    'bench',
+    'crc32',
+    '--quick',
+    '--scale',
+    '1',
+    '--skip',
+    'micro,scale,footprint,linux',
+    '--out',
+    out,
+  );
   results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
 }, 120_000);
 
@@ -86,6 +111,8 @@ describe('wasmvisor bench', () => {
       for (const p of points) expect(p.mips).toBeGreaterThan(0);
     }
     expect(results.microbenchmarks.status).toBe('skipped');
+    expect(results.linuxBoot).toEqual({ status: 'skipped', note: 'skipped (--skip linux)', rows: [] });
+    expect(run.stdout).toContain('\nLinux boot to shell (s)\nskipped (--skip linux)\n');
   });
 
   test('writes a self-contained report.html with SVG charts', () => {
@@ -266,5 +293,165 @@ describe('wasmvisor run --stats-samples', () => {
     const bad = cli('run', join(root, 'test/guests/hello.elf'), '--stats-samples');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toBe('wasmvisor: --stats-samples needs --stats\n');
+  });
+});
+
+describe('Linux boot time (bench/linux-boot.ts)', () => {
+  // A finished session as runSession returns it: the prompt after `promptMs`, exit `code`.
+  const session = (promptMs: number, code: number | null = 0, more: Partial<Session> = {}): Session => ({
+    output: `${READY}\n${PROMPT}`,
+    stderr: '',
+    code,
+    timedOut: false,
+    readyMs: promptMs / 2,
+    promptMs,
+    totalMs: promptMs + 100,
+    ...more,
+  });
+  const key = (t: LinuxTarget) => `${t.runner}/${t.firmware}`;
+
+  test('boots in rounds, warm-up apart, medians and the ratio to QEMU; a failed target is not run again', async () => {
+    const times: Record<string, number[]> = {
+      'interp/builtin': [900, 500, 520, 480],
+      'jit/builtin': [2000, 1200, 1100, 1300],
+      'interp/opensbi': [600, 540, 560, 550],
+      'qemu/opensbi': [400, 300, 320, 310],
+    };
+    const calls: string[] = [];
+    const seen: string[] = [];
+    const r = await measureLinuxBoot({
+      targets: LINUX_TARGETS,
+      haveQemu: true,
+      repeat: 3,
+      warmup: 1,
+      timeoutMs: 5000,
+      missing: () => undefined,
+      onRun: (m) => seen.push(m),
+      boot: async (t) => {
+        calls.push(key(t));
+        // jit under OpenSBI: the first boot never reaches the prompt.
+        if (key(t) === 'jit/opensbi') return session(NaN, null, { timedOut: true });
+        const n = calls.filter((c) => c === key(t)).length - 1;
+        return session(times[key(t)][n]);
+      },
+    });
+    expect(r.status).toBe('measured');
+    expect(calls.filter((c) => c === 'jit/opensbi')).toHaveLength(1);
+    expect(calls.filter((c) => c === 'qemu/opensbi')).toHaveLength(4);
+    expect(calls.slice(0, 5)).toEqual(LINUX_TARGETS.map(key)); // one boot of each target per round
+    expect(seen[0]).toBe('linux boot: wasmvisor interp, built-in SBI');
+    const row = (k: string) => r.rows.find((x) => key(x) === k)!;
+    expect(row('interp/builtin')).toMatchObject({
+      status: 'ok',
+      warmupSamples: [0.9],
+      samples: [0.5, 0.52, 0.48],
+    });
+    expect(row('interp/builtin').seconds).toMatchObject({ median: 0.5, min: 0.48, max: 0.52, n: 3 });
+    expect(row('jit/builtin').qemuRatio).toBeCloseTo(1.2 / 0.31);
+    expect(row('qemu/opensbi').qemuRatio).toBeCloseTo(1);
+    expect(row('jit/opensbi')).toMatchObject({
+      status: 'failed',
+      note: 'no shell prompt within 5 s',
+      seconds: null,
+      qemuRatio: null,
+    });
+
+    // results.json, the table, the chart and --compare on it.
+    const withBoot: Results = { ...structuredClone(results), linuxBoot: r };
+    expect(validateResults(withBoot)).toEqual([]);
+    expect(
+      validateResults({ ...withBoot, linuxBoot: { ...r, rows: [{ ...r.rows[0], runner: 'bochs' }] } }),
+    ).toEqual(['linuxBoot.rows[0].runner: unknown runner']);
+    const text = textTable(linuxBootTable(withBoot)!, ansi(false));
+    expect(text).toMatch(/^Linux boot to shell \(s\)\nrunner +median +min – max +\/ QEMU's +warm-up/);
+    expect(text).toMatch(/\nwasmvisor interp, built-in SBI +0\.500 +0\.480 – 0\.520 +1\.61 +0\.900\n/);
+    expect(text).toMatch(/\nwasmvisor jit, OpenSBI +– +FAILED: no shell prompt within 5 s\n/);
+    expect(text).toMatch(/\nQEMU, OpenSBI +0\.310 +0\.300 – 0\.320 +0\.400\n/);
+    expect(linuxBootChart(withBoot)!.data.values).toHaveLength(4);
+    const then: Results = structuredClone(withBoot);
+    for (const k of ['median', 'min', 'max'] as const) then.linuxBoot!.rows[1].seconds![k] /= 2;
+    const c = compareResults(then, withBoot, 'old.json').changes.filter((x) => x.what === 'linux boot');
+    expect(c.map((x) => [x.runner, x.verdict])).toEqual([
+      ['wasmvisor interp, built-in SBI', 'same'],
+      ['wasmvisor jit, built-in SBI', 'regression'],
+      ['wasmvisor interp, OpenSBI', 'same'],
+      ['QEMU, OpenSBI', 'same'],
+    ]);
+  });
+
+  test('targets that cannot run are skipped with a note; with none left, the part is', async () => {
+    const boot = async () => session(300);
+    const noQemu = await measureLinuxBoot({
+      targets: LINUX_TARGETS,
+      haveQemu: false,
+      repeat: 1,
+      warmup: 0,
+      timeoutMs: 5000,
+      boot,
+      missing: (t) => (t.runner === 'qemu' ? 'qemu-system-riscv64 is not installed' : undefined),
+    });
+    expect(noQemu.status).toBe('measured');
+    expect(noQemu.rows.at(-1)).toMatchObject({
+      status: 'skipped',
+      note: 'qemu-system-riscv64 is not installed',
+    });
+    expect(noQemu.rows.every((r) => r.qemuRatio === null)).toBe(true);
+    const withNoQemu: Results = { ...structuredClone(results), linuxBoot: noQemu };
+    expect(textTable(linuxBootTable(withNoQemu)!, ansi(false))).toContain(
+      'skipped: qemu-system-riscv64 is not installed',
+    );
+    const none = await measureLinuxBoot({
+      targets: LINUX_TARGETS,
+      haveQemu: true,
+      repeat: 1,
+      warmup: 0,
+      timeoutMs: 5000,
+      boot: () => Promise.reject(new Error('must not boot')),
+      missing: () => 'the Linux fixtures are not built (npm run linux)',
+    });
+    expect(none).toMatchObject({
+      status: 'skipped',
+      note: 'the Linux fixtures are not built (npm run linux)',
+    });
+    expect(textTable(linuxBootTable({ ...results, linuxBoot: none })!, ansi(false))).toBe(
+      'Linux boot to shell (s)\nthe Linux fixtures are not built (npm run linux)',
+    );
+    expect(linuxBootTable({ ...results, linuxBoot: undefined })).toBeUndefined(); // an older results.json
+  });
+
+  test('runSession types at the prompt after READY and times it; failures are one line', async () => {
+    // A stand-in for the guest: a prompt before READY (must be ignored), READY, then a shell that
+    // echoes, exiting with the status given on the command line at "poweroff".
+    const shell = (code: number, prompt = true) =>
+      [
+        process.execPath,
+        [
+          '-e',
+          `process.stdout.write('boot ${PROMPT}');
+         setTimeout(() => process.stdout.write('${READY}\\n' + (${prompt} ? '${PROMPT}' : '')), 50);
+         let buf = '';
+         process.stdin.on('data', (d) => {
+           buf += d;
+           if (buf.includes('poweroff\\n')) { process.stderr.write('wasmvisor: powered off\\n'); process.exit(${code}); }
+           process.stdout.write('${PROMPT}');
+         });`,
+        ],
+      ] as [string, string[]];
+    const ok = await runSession(shell(0), ['echo hi', 'poweroff'], 10_000);
+    expect(sessionFailure(ok, 10_000)).toBeUndefined();
+    expect(ok.readyMs).toBeGreaterThan(0);
+    expect(ok.promptMs).toBeGreaterThanOrEqual(ok.readyMs);
+    expect(ok.totalMs).toBeGreaterThanOrEqual(ok.promptMs);
+    expect(ok.stderr).toBe('wasmvisor: powered off\n');
+    expect(sessionFailure(await runSession(shell(3), ['poweroff'], 10_000), 10_000)).toBe(
+      'poweroff ended with exit 3 (wasmvisor: powered off)',
+    );
+    const noPrompt = await runSession(shell(0, false), ['poweroff'], 1000);
+    expect(noPrompt.timedOut).toBe(true);
+    expect(sessionFailure(noPrompt, 1000)).toBe('no shell prompt within 1 s');
+    const missing = await runSession(['/nonexistent/qemu-system-riscv64', []], ['poweroff'], 1000);
+    expect(sessionFailure(missing, 1000)).toMatch(
+      /^could not start: spawn \/nonexistent\/qemu-system-riscv64 ENOENT$/,
+    );
   });
 });
