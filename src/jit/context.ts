@@ -191,9 +191,13 @@ export class Ctx {
   storeState64(addr: number, value: Ref): Ref {
     return this.m.i64.store(0, 8, this.i32(addr), value);
   }
-  /** Wasm address of guest RAM for an offset already known to be in range. */
-  ramPtr(offset: Ref): Ref {
-    return this.m.i32.add(this.m.i32.wrap(offset), this.i32(this.layout.ram));
+  /**
+   * The index of a guest RAM access at an offset already known to be in range; the access adds
+   * RAM's Wasm address as its static offset (`layout.ram`), which V8 folds into the address
+   * instead of an i32 add (an add that wraps at 2^32 cannot be folded).
+   */
+  ramIndex(offset: Ref): Ref {
+    return this.m.i32.wrap(offset);
   }
 
   // --- leaving the region ---

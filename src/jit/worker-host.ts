@@ -22,9 +22,11 @@ export interface CompileWorker {
 /**
  * The compile worker's nice value. On a 2-core machine the worker's binaryen (and V8 compiling
  * binaryen in background threads) competed with the guest's thread: Linux booted to its shell in
- * ~1.0 s on the jit with the worker at nice 0, ~0.7 s at 5 or 10.
+ * ~1.0 s on the jit with the worker at nice 0, ~0.7 s at 5 or 10. 5 rather than 10: on a machine
+ * busy with other processes the worker still gets a quarter of a core, not a tenth, and hot code
+ * is not left waiting for seconds.
  */
-export const COMPILE_WORKER_NICE = 10;
+export const COMPILE_WORKER_NICE = 5;
 
 /**
  * Runs this thread at COMPILE_WORKER_NICE: the compile worker, and a partitioned host's guest

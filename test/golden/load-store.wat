@@ -104,12 +104,9 @@
        )
        (then
         (local.set $14
-         (i64.load align=1
-          (i32.add
-           (i32.wrap_i64
-            (local.get $37)
-           )
-           (i32.const 16777216)
+         (i64.load offset=16777216 align=1
+          (i32.wrap_i64
+           (local.get $37)
           )
          )
         )
@@ -160,15 +157,12 @@
         )
         (then
          (i32.eqz
-          (i32.load8_u
-           (i32.add
-            (i32.wrap_i64
-             (i64.shr_u
-              (local.get $39)
-              (i64.const 12)
-             )
+          (i32.load8_u offset=5242880
+           (i32.wrap_i64
+            (i64.shr_u
+             (local.get $39)
+             (i64.const 12)
             )
-            (i32.const 5242880)
            )
           )
          )
@@ -178,12 +172,9 @@
         )
        )
        (then
-        (i64.store align=1
-         (i32.add
-          (i32.wrap_i64
-           (local.get $39)
-          )
-          (i32.const 16777216)
+        (i64.store offset=16777216 align=1
+         (i32.wrap_i64
+          (local.get $39)
          )
          (local.get $14)
         )
@@ -256,12 +247,9 @@
        )
        (then
         (local.set $16
-         (i64.load32_s align=1
-          (i32.add
-           (i32.wrap_i64
-            (local.get $41)
-           )
-           (i32.const 16777216)
+         (i64.load32_s offset=16777216 align=1
+          (i32.wrap_i64
+           (local.get $41)
           )
          )
         )
@@ -318,15 +306,12 @@
         )
         (then
          (i32.eqz
-          (i32.load8_u
-           (i32.add
-            (i32.wrap_i64
-             (i64.shr_u
-              (local.get $43)
-              (i64.const 12)
-             )
+          (i32.load8_u offset=5242880
+           (i32.wrap_i64
+            (i64.shr_u
+             (local.get $43)
+             (i64.const 12)
             )
-            (i32.const 5242880)
            )
           )
          )
@@ -336,12 +321,9 @@
         )
        )
        (then
-        (i64.store8
-         (i32.add
-          (i32.wrap_i64
-           (local.get $43)
-          )
-          (i32.const 16777216)
+        (i64.store8 offset=16777216
+         (i32.wrap_i64
+          (local.get $43)
          )
          (local.get $16)
         )

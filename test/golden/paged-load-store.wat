@@ -151,27 +151,24 @@
        )
       )
       (local.set $38
-       (i32.add
-        (i32.shl
-         (i32.and
-          (i32.wrap_i64
-           (i64.shr_u
-            (local.get $37)
-            (i64.const 12)
-           )
+       (i32.shl
+        (i32.and
+         (i32.wrap_i64
+          (i64.shr_u
+           (local.get $37)
+           (i64.const 12)
           )
-          (i32.const 1023)
          )
-         (i32.const 4)
+         (i32.const 1023)
         )
-        (i32.const 14696448)
+        (i32.const 4)
        )
       )
       (local.set $39
        (if (result i32)
         (i32.and
          (i64.eq
-          (i64.load
+          (i64.load offset=14696448
            (local.get $38)
           )
           (i64.or
@@ -197,7 +194,7 @@
          (i32.wrap_i64
           (i64.add
            (local.get $37)
-           (i64.load offset=8
+           (i64.load offset=14696456
             (local.get $38)
            )
           )
@@ -347,27 +344,24 @@
        )
       )
       (local.set $43
-       (i32.add
-        (i32.shl
-         (i32.and
-          (i32.wrap_i64
-           (i64.shr_u
-            (local.get $42)
-            (i64.const 12)
-           )
+       (i32.shl
+        (i32.and
+         (i32.wrap_i64
+          (i64.shr_u
+           (local.get $42)
+           (i64.const 12)
           )
-          (i32.const 1023)
          )
-         (i32.const 4)
+         (i32.const 1023)
         )
-        (i32.const 14712832)
+        (i32.const 4)
        )
       )
       (local.set $44
        (if (result i32)
         (i32.and
          (i64.eq
-          (i64.load
+          (i64.load offset=14712832
            (local.get $43)
           )
           (i64.or
@@ -393,7 +387,7 @@
          (i32.wrap_i64
           (i64.add
            (local.get $42)
-           (i64.load offset=8
+           (i64.load offset=14712840
             (local.get $43)
            )
           )
@@ -537,27 +531,24 @@
        )
       )
       (local.set $47
-       (i32.add
-        (i32.shl
-         (i32.and
-          (i32.wrap_i64
-           (i64.shr_u
-            (local.get $46)
-            (i64.const 12)
-           )
+       (i32.shl
+        (i32.and
+         (i32.wrap_i64
+          (i64.shr_u
+           (local.get $46)
+           (i64.const 12)
           )
-          (i32.const 1023)
          )
-         (i32.const 4)
+         (i32.const 1023)
         )
-        (i32.const 14696448)
+        (i32.const 4)
        )
       )
       (local.set $48
        (if (result i32)
         (i32.and
          (i64.eq
-          (i64.load
+          (i64.load offset=14696448
            (local.get $47)
           )
           (i64.or
@@ -583,7 +574,7 @@
          (i32.wrap_i64
           (i64.add
            (local.get $46)
-           (i64.load offset=8
+           (i64.load offset=14696456
             (local.get $47)
            )
           )
@@ -733,27 +724,24 @@
        )
       )
       (local.set $51
-       (i32.add
-        (i32.shl
-         (i32.and
-          (i32.wrap_i64
-           (i64.shr_u
-            (local.get $50)
-            (i64.const 12)
-           )
+       (i32.shl
+        (i32.and
+         (i32.wrap_i64
+          (i64.shr_u
+           (local.get $50)
+           (i64.const 12)
           )
-          (i32.const 1023)
          )
-         (i32.const 4)
+         (i32.const 1023)
         )
-        (i32.const 14712832)
+        (i32.const 4)
        )
       )
       (local.set $52
        (if (result i32)
         (i32.and
          (i64.eq
-          (i64.load
+          (i64.load offset=14712832
            (local.get $51)
           )
           (i64.or
@@ -779,7 +767,7 @@
          (i32.wrap_i64
           (i64.add
            (local.get $50)
-           (i64.load offset=8
+           (i64.load offset=14712840
             (local.get $51)
            )
           )

@@ -367,8 +367,8 @@ function fused(single: boolean, negProd: boolean, negC: boolean): Emitter {
 function fload(size: 4 | 8): Emitter {
   return (c, i) => {
     const m = c.m;
-    const value = (ptr: Ref) =>
-      size === 8 ? m.i64.load(0, 1, ptr) : m.i64.or(m.i64.load32_u(0, 1, ptr), c.i64(BOX));
+    const value = (ptr: Ref, offset = 0) =>
+      size === 8 ? m.i64.load(offset, 1, ptr) : m.i64.or(m.i64.load32_u(offset, 1, ptr), c.i64(BOX));
     if (c.paged) {
       const p = tlbLookup(c, i, c.layout.tlbLoad, size);
       const ptr = () => m.local.get(p, binaryen.i32);
@@ -377,15 +377,15 @@ function fload(size: 4 | 8): Emitter {
     const off = ramOffset(c, i);
     const offGet = () => m.local.get(off, binaryen.i64);
     const cond = m.i32.and(fsOk(c, true), m.i64.le_u(offGet(), fastLimit(c)));
-    guarded(c, cond, () => c.set(i.rd, value(c.ramPtr(offGet()))));
+    guarded(c, cond, () => c.set(i.rd, value(c.ramIndex(offGet()), c.layout.ram)));
   };
 }
 
 function fstore(size: 4 | 8): Emitter {
   return (c, i) => {
     const m = c.m;
-    const put = (ptr: Ref) =>
-      size === 8 ? m.i64.store(0, 1, ptr, c.get(i.rs2)) : m.i64.store32(0, 1, ptr, c.get(i.rs2));
+    const put = (ptr: Ref, offset = 0) =>
+      size === 8 ? m.i64.store(offset, 1, ptr, c.get(i.rs2)) : m.i64.store32(offset, 1, ptr, c.get(i.rs2));
     if (c.paged) {
       const p = tlbLookup(c, i, c.layout.tlbStore, size);
       const ptr = () => m.local.get(p, binaryen.i32);
@@ -393,13 +393,9 @@ function fstore(size: 4 | 8): Emitter {
     }
     const off = ramOffset(c, i);
     const offGet = () => m.local.get(off, binaryen.i64);
-    const flags = m.i32.load8_u(
-      0,
-      1,
-      m.i32.add(m.i32.wrap(m.i64.shr_u(offGet(), c.i64(12))), c.i32(c.layout.pageFlags)),
-    );
+    const flags = m.i32.load8_u(c.layout.pageFlags, 1, m.i32.wrap(m.i64.shr_u(offGet(), c.i64(12))));
     const clean = m.if(m.i64.le_u(offGet(), fastLimit(c)), m.i32.eqz(flags), c.i32(0));
-    guarded(c, m.i32.and(fsOk(c, false), clean), () => c.emit(put(c.ramPtr(offGet()))));
+    guarded(c, m.i32.and(fsOk(c, false), clean), () => c.emit(put(c.ramIndex(offGet()), c.layout.ram)));
   };
 }
 

@@ -8,6 +8,9 @@ import type { Insn } from '../region.ts';
 import type { Emitter } from './index.ts';
 
 type Ref = number;
+/** A load at Wasm address `index + offset` (offset: a static memarg offset). */
+type Kind = (c: Ctx, index: Ref, offset: number) => Ref;
+type StoreKind = (c: Ctx, index: Ref, offset: number, value: Ref) => Ref;
 const RAM_BASE = 0x8000_0000n;
 
 /** off = rs1 + imm - RAM_BASE, in a fresh local; returns the local. */
@@ -25,8 +28,8 @@ export function fastLimit(c: Ctx): Ref {
 /**
  * With paging on: the Wasm address of va = rs1 + imm when the TLB has its page for this access
  * (and the access stays in the page), in a fresh i32 local set to 0 otherwise; returns the local.
- *   e = tlb + ((va >> 12) & (entries - 1)) * 16
- *   p = (e.tag == (va >> 12) << 6 | tlbLow && (va & 0xfff) <= 4096 - size) ? wrap(va + e.addend) : 0
+ *   e = ((va >> 12) & (entries - 1)) * 16            (the table's address is the loads' static offset)
+ *   p = (tlb[e].tag == (va >> 12) << 6 | tlbLow && (va & 0xfff) <= 4096 - size) ? wrap(va + tlb[e].addend) : 0
  */
 export function tlbLookup(c: Ctx, i: Insn, table: number, size: number): number {
   const m = c.m;
@@ -38,24 +41,18 @@ export function tlbLookup(c: Ctx, i: Insn, table: number, size: number): number 
   const page = () => m.i64.shr_u(vaGet(), c.i64(12));
   c.emit(
     m.local.set(va, m.i64.add(c.get(i.rs1), c.i64(i.imm))),
-    m.local.set(
-      e,
-      m.i32.add(
-        m.i32.shl(m.i32.and(m.i32.wrap(page()), c.i32(c.layout.tlbEntries - 1)), c.i32(4)),
-        c.i32(table),
-      ),
-    ),
+    m.local.set(e, m.i32.shl(m.i32.and(m.i32.wrap(page()), c.i32(c.layout.tlbEntries - 1)), c.i32(4))),
     m.local.set(
       p,
       m.if(
         m.i32.and(
           m.i64.eq(
-            m.i64.load(0, 8, eGet()),
+            m.i64.load(table, 8, eGet()),
             m.i64.or(m.i64.shl(page(), c.i64(6)), m.local.get(c.tlbLow, binaryen.i64)),
           ),
           m.i64.le_u(m.i64.and(vaGet(), c.i64(0xfff)), c.i64(4096 - size)),
         ),
-        m.i32.wrap(m.i64.add(vaGet(), m.i64.load(8, 8, eGet()))),
+        m.i32.wrap(m.i64.add(vaGet(), m.i64.load(table + 8, 8, eGet()))),
         c.i32(0),
       ),
     ),
@@ -64,11 +61,11 @@ export function tlbLookup(c: Ctx, i: Insn, table: number, size: number): number 
 }
 
 // Paged: if (p = tlbLookup(load)) rd = load(p) else the interpreter's op (walk, fault, MMIO)
-function pagedLoad(kind: (c: Ctx, ptr: Ref) => Ref, size: number): Emitter {
+function pagedLoad(kind: Kind, size: number): Emitter {
   return (c, i) => {
     const m = c.m;
     const p = tlbLookup(c, i, c.layout.tlbLoad, size);
-    const fast = c.capture(() => c.set(i.rd, kind(c, m.local.get(p, binaryen.i32))));
+    const fast = c.capture(() => c.set(i.rd, kind(c, m.local.get(p, binaryen.i32), 0)));
     const slow = c.capture(() => c.fallback());
     c.emit(m.if(m.local.get(p, binaryen.i32), m.block(null, fast), m.block(null, slow)));
   };
@@ -76,7 +73,7 @@ function pagedLoad(kind: (c: Ctx, ptr: Ref) => Ref, size: number): Emitter {
 
 // Paged: if (p = tlbLookup(store)) store(p, rs2) else the interpreter's op. The store TLB has no
 // pages with flags (watched, translated code), so no page-flag test here.
-function pagedStore(kind: (c: Ctx, ptr: Ref, value: Ref) => Ref, size: number): Emitter {
+function pagedStore(kind: StoreKind, size: number): Emitter {
   return (c, i) => {
     const m = c.m;
     const p = tlbLookup(c, i, c.layout.tlbStore, size);
@@ -84,7 +81,7 @@ function pagedStore(kind: (c: Ctx, ptr: Ref, value: Ref) => Ref, size: number): 
     c.emit(
       m.if(
         m.local.get(p, binaryen.i32),
-        kind(c, m.local.get(p, binaryen.i32), c.get(i.rs2)),
+        kind(c, m.local.get(p, binaryen.i32), 0, c.get(i.rs2)),
         m.block(null, slow),
       ),
     );
@@ -93,14 +90,14 @@ function pagedStore(kind: (c: Ctx, ptr: Ref, value: Ref) => Ref, size: number): 
 
 // if (off <=u limit) rd = load(ram + off)
 // else if (r = loadSlow(addr, size, signed, rd, len)) exit(pc, r) else rd = state.x[rd]
-function load(kind: (c: Ctx, ptr: Ref) => Ref, size: number, signed: boolean): Emitter {
+function load(kind: Kind, size: number, signed: boolean): Emitter {
   const paged = pagedLoad(kind, size);
   return (c, i) => {
     if (c.paged) return paged(c, i);
     const m = c.m;
     const off = ramOffset(c, i);
-    const ptr = c.ramPtr(m.local.get(off, binaryen.i64));
-    const fast = c.capture(() => c.set(i.rd, kind(c, ptr)));
+    const index = c.ramIndex(m.local.get(off, binaryen.i64));
+    const fast = c.capture(() => c.set(i.rd, kind(c, index, c.layout.ram)));
     const r = c.temp(binaryen.i32);
     const rdOffset = i.rd === 0 ? c.layout.regSink : i.rd * 8;
     const addr = m.i64.add(m.local.get(off, binaryen.i64), c.i64(RAM_BASE));
@@ -122,18 +119,14 @@ function load(kind: (c: Ctx, ptr: Ref) => Ref, size: number, signed: boolean): E
 
 // if (off <=u limit && pageFlags[off >> 12] == 0) store(ram + off, rs2)
 // else r = storeSlow(addr, size, rs2, len): MMIO -> exit(pc, r); WATCH/CODE_WRITE -> exit(next, r)
-function store(kind: (c: Ctx, ptr: Ref, value: Ref) => Ref, size: number): Emitter {
+function store(kind: StoreKind, size: number): Emitter {
   const paged = pagedStore(kind, size);
   return (c, i) => {
     if (c.paged) return paged(c, i);
     const m = c.m;
     const off = ramOffset(c, i);
     const offGet = () => m.local.get(off, binaryen.i64);
-    const flags = m.i32.load8_u(
-      0,
-      1,
-      m.i32.add(m.i32.wrap(m.i64.shr_u(offGet(), c.i64(12))), c.i32(c.layout.pageFlags)),
-    );
+    const flags = m.i32.load8_u(c.layout.pageFlags, 1, m.i32.wrap(m.i64.shr_u(offGet(), c.i64(12))));
     const clean = m.if(m.i64.le_u(offGet(), fastLimit(c)), m.i32.eqz(flags), c.i32(0));
     const r = c.temp(binaryen.i32);
     const addr = m.i64.add(offGet(), c.i64(RAM_BASE));
@@ -149,20 +142,20 @@ function store(kind: (c: Ctx, ptr: Ref, value: Ref) => Ref, size: number): Emitt
         ),
       ),
     ]);
-    c.emit(m.if(clean, kind(c, c.ramPtr(offGet()), c.get(i.rs2)), slow));
+    c.emit(m.if(clean, kind(c, c.ramIndex(offGet()), c.layout.ram, c.get(i.rs2)), slow));
   };
 }
 
 export const memory: Record<string, Emitter> = {
-  lb: load((c, p) => c.m.i64.load8_s(0, 1, p), 1, true),
-  lh: load((c, p) => c.m.i64.load16_s(0, 1, p), 2, true),
-  lw: load((c, p) => c.m.i64.load32_s(0, 1, p), 4, true),
-  ld: load((c, p) => c.m.i64.load(0, 1, p), 8, false),
-  lbu: load((c, p) => c.m.i64.load8_u(0, 1, p), 1, false),
-  lhu: load((c, p) => c.m.i64.load16_u(0, 1, p), 2, false),
-  lwu: load((c, p) => c.m.i64.load32_u(0, 1, p), 4, false),
-  sb: store((c, p, v) => c.m.i64.store8(0, 1, p, v), 1),
-  sh: store((c, p, v) => c.m.i64.store16(0, 1, p, v), 2),
-  sw: store((c, p, v) => c.m.i64.store32(0, 1, p, v), 4),
-  sd: store((c, p, v) => c.m.i64.store(0, 1, p, v), 8),
+  lb: load((c, p, o) => c.m.i64.load8_s(o, 1, p), 1, true),
+  lh: load((c, p, o) => c.m.i64.load16_s(o, 1, p), 2, true),
+  lw: load((c, p, o) => c.m.i64.load32_s(o, 1, p), 4, true),
+  ld: load((c, p, o) => c.m.i64.load(o, 1, p), 8, false),
+  lbu: load((c, p, o) => c.m.i64.load8_u(o, 1, p), 1, false),
+  lhu: load((c, p, o) => c.m.i64.load16_u(o, 1, p), 2, false),
+  lwu: load((c, p, o) => c.m.i64.load32_u(o, 1, p), 4, false),
+  sb: store((c, p, o, v) => c.m.i64.store8(o, 1, p, v), 1),
+  sh: store((c, p, o, v) => c.m.i64.store16(o, 1, p, v), 2),
+  sw: store((c, p, o, v) => c.m.i64.store32(o, 1, p, v), 4),
+  sd: store((c, p, o, v) => c.m.i64.store(o, 1, p, v), 8),
 };
