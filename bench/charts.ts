@@ -40,25 +40,45 @@ function timedRows(r: Results): { workload: string; row: Row }[] {
   );
 }
 
-/** MIPS per workload and runner (native apart: it is the next chart), with min-max bars. */
-export function barsChart(r: Results): Spec | undefined {
-  const values = timedRows(r)
-    .filter(({ row }) => row.runner !== 'native')
-    .map(({ workload, row }) => {
-      const instret = r.workloads.find((w) => w.name === workload)!.instret!;
-      return {
-        workload,
-        runner: label(row.runner),
-        mips: row.mips,
-        low: instret / row.seconds!.max / 1e6,
-        high: instret / row.seconds!.min / 1e6,
-        noisy: row.seconds!.noisy,
-      };
-    });
+/**
+ * MIPS per workload and runner (native apart: it is the next chart), with min-max bars; with `warm`,
+ * the warm MIPS (the slope between two scales), whiskers from the rounds' differences.
+ */
+export function barsChart(r: Results, warm = false): Spec | undefined {
+  const values: {
+    workload: string;
+    runner: string;
+    mips: number | null;
+    low: number | null;
+    high: number | null;
+    noisy: boolean;
+  }[] = [];
+  for (const { workload, row } of timedRows(r)) {
+    if (row.runner === 'native') continue;
+    const instret = r.workloads.find((w) => w.name === workload)!.instret!;
+    const runner = label(row.runner);
+    const s = row.seconds!;
+    if (!warm) {
+      const [low, high] = [instret / s.max / 1e6, instret / s.min / 1e6];
+      values.push({ workload, runner, mips: row.mips, low, high, noisy: s.noisy });
+      continue;
+    }
+    const f = row.warm;
+    if (!f?.mips || !f.seconds || f.instret === null) continue;
+    // The extra instructions over the rounds' warm seconds; one not positive has no speed: no whisker.
+    const d = (f.instret - instret) / 1e6;
+    const ok = f.seconds.min > 0;
+    const [low, high] = ok ? [d / f.seconds.max, d / f.seconds.min] : [null, null];
+    values.push({ workload, runner, mips: f.mips, low, high, noisy: f.seconds.noisy });
+  }
   if (!values.length) return undefined;
   const domain = [...new Set(values.map((v) => v.runner))];
   const x = { field: 'workload', type: 'nominal', title: null, axis: { labelAngle: -30 } };
-  return base('Guest MIPS per workload (median; whiskers: fastest and slowest run)', {
+  const warmScale = r.workloads.flatMap((w) => w.rows).find((x) => x.warm)?.warm?.scale;
+  const title = warm
+    ? `Warm MIPS per workload: the slope between scales ${r.config.scale} and ${warmScale} (whiskers: the rounds' fastest and slowest)`
+    : 'Guest MIPS per workload (median; whiskers: fastest and slowest run)';
+  return base(title, {
     data: { values },
     width: Math.min(
       1000,

@@ -7,7 +7,7 @@ import type { Results } from './schema.ts';
 import { CHANGE_TOLERANCE } from './stats.ts';
 
 export interface Change {
-  what: 'workload' | 'geomean' | 'microbenchmark' | 'linux boot';
+  what: 'workload' | 'warm' | 'geomean' | 'microbenchmark' | 'linux boot';
   name: string;
   runner: string;
   unit: 's' | 'MIPS' | 'ns/op';
@@ -85,6 +85,23 @@ export function compareResults(old: Results, cur: Results, againstPath: string):
         threshold,
         verdict: judge(slower, threshold),
       });
+      // Warm MIPS, where both runs have it at the same scales.
+      const [was, now] = [orow.warm, row.warm];
+      if (was?.mips && now?.mips && was.scale === now.scale) {
+        const slower = was.mips / now.mips - 1;
+        const threshold = Math.max(CHANGE_TOLERANCE, (was.seconds?.spread ?? 0) + (now.seconds?.spread ?? 0));
+        changes.push({
+          what: 'warm',
+          name: `${w.name}, warm`,
+          runner: row.runner,
+          unit: 'MIPS',
+          old: was.mips,
+          new: now.mips,
+          slower,
+          threshold,
+          verdict: judge(slower, threshold),
+        });
+      }
     }
   }
   if (missing.length) notes.push(`not in the earlier run (or not timed there): ${missing.join(', ')}`);
@@ -103,6 +120,21 @@ export function compareResults(old: Results, cur: Results, againstPath: string):
       threshold: CHANGE_TOLERANCE,
       verdict: judge(slower, CHANGE_TOLERANCE),
     });
+    const [was, now] = [o.warm?.geomeanMips, s.warm?.geomeanMips];
+    if (was && now) {
+      const slower = was / now - 1;
+      changes.push({
+        what: 'geomean',
+        name: 'geomean, warm',
+        runner: s.runner,
+        unit: 'MIPS',
+        old: was,
+        new: now,
+        slower,
+        threshold: CHANGE_TOLERANCE,
+        verdict: judge(slower, CHANGE_TOLERANCE),
+      });
+    }
   }
   for (const m of cur.microbenchmarks.results) {
     const o = old.microbenchmarks.results.find((x) => x.name === m.name && x.engine === m.engine);

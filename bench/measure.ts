@@ -1,7 +1,9 @@
 // Measuring one workload on every runner: the same ELF (bench_scale patched in a copy), warm-up
 // runs then repeated runs, taken in rounds (one run of each runner per round, so a slow drift of
-// the machine hits every runner alike). Every run's output is checked against the reference; a
-// runner whose output differs is flagged wrong and not run (or timed) again.
+// the machine hits every runner alike). Each measured round also runs every runner but native at
+// WARM_SCALE_FACTOR times the scale, for the warm (steady-state) speed. Every run's output is
+// checked against the reference; a runner whose output differs is flagged wrong and not run (or
+// timed) again.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { emptyGuest } from './gen.ts';
@@ -15,10 +17,18 @@ import type {
   RowStatus,
   RunnerName,
   Results,
+  WarmFigures,
   WorkloadResult,
 } from './schema.ts';
-import { breakEven, geomean, summarize } from './stats.ts';
+import { breakEven, geomean, median, summarize } from './stats.ts';
 import { hasBenchScale, scaledElf, type WorkloadSpec } from './workloads.ts';
+
+/**
+ * The second scale of the warm figures, as a multiple of --scale: the slope between the two is the
+ * speed once warm (start-up and warm-up cancel in the difference). 3 makes the difference twice
+ * the base run, enough to stand above the noise, while the extra runs stay short.
+ */
+export const WARM_SCALE_FACTOR = 3;
 
 export interface BenchContext {
   scale: number;
@@ -104,10 +114,10 @@ export function toSample(
   };
 }
 
-function statusOf(samples: RawSample[], ref: Reference | undefined): RowStatus {
+function statusOf(samples: RawSample[], refs: (Reference | undefined)[]): RowStatus {
   const bad = samples.find((s) => !s.ok);
   if (bad) return bad.error?.startsWith('output differs') ? 'wrong' : 'failed';
-  return ref && ref.kind !== 'engines-agree' ? 'ok' : 'unchecked';
+  return refs.every((ref) => ref && ref.kind !== 'engines-agree') ? 'ok' : 'unchecked';
 }
 
 function runOnce(
@@ -191,6 +201,23 @@ export function relate(rows: Row[], instret: number | null): void {
     row.vsQemu = qemu ? qemu.seconds!.median / t : null;
     row.vsNative = native ? native.seconds!.median / t : null;
   }
+  // Warm: the slope between the two scales, then each row's over the interpreter's and QEMU's.
+  for (const row of rows) {
+    const w = row.warm;
+    if (!w) continue;
+    w.mips = null;
+    if (!row.seconds || !w.seconds || instret === null || w.instret === null) continue;
+    const dt = median(w.samples.map((s) => s.seconds)) - row.seconds.median;
+    if (dt > 0 && w.instret > instret) w.mips = (w.instret - instret) / dt / 1e6;
+  }
+  const warmOf = (r: RunnerName) => rows.find((x) => x.runner === r)?.warm?.mips ?? null;
+  for (const row of rows) {
+    const w = row.warm;
+    if (!w || w.mips === null) continue;
+    const [wi, wq] = [warmOf('interp'), warmOf('qemu')];
+    w.vsInterp = wi !== null ? w.mips / wi : null;
+    w.vsQemu = wq !== null ? w.mips / wq : null;
+  }
   const ib = interp?.breakdown;
   const interpCurve = interp && medianSample(interp.samples)?.stats?.samples;
   for (const row of rows) {
@@ -232,63 +259,95 @@ export function runnersFor(
 /** How many runs measureWorkload makes (for the progress display). */
 export function plannedRuns(ctx: BenchContext, workloads: WorkloadSpec[]): number {
   const perRunner = ctx.warmup + ctx.repeat;
-  return workloads.reduce(
-    (n, w) => n + perRunner * (ctx.engines.length + (ctx.qemu ? 1 : 0) + (w.bundled && ctx.cc ? 1 : 0)),
-    0,
-  );
+  const timed = ctx.engines.length + (ctx.qemu ? 1 : 0);
+  return workloads.reduce((n, w) => {
+    // The warm runs: `repeat` more per runner but native, for a guest with bench_scale.
+    const warm = hasBenchScale(readFileSync(w.file), w.name) ? ctx.repeat * timed : 0;
+    return n + perRunner * (timed + (w.bundled && ctx.cc ? 1 : 0)) + warm;
+  }, 0);
 }
 
 export function measureWorkload(spec: WorkloadSpec, ctx: BenchContext, refs: References): WorkloadResult {
   const notes: string[] = [];
   const bytes = readFileSync(spec.file);
   const scale = hasBenchScale(bytes, spec.name) ? ctx.scale : null;
-  if (scale === null) notes.push('no bench_scale symbol: run as it is');
-  const elf = scale === null ? spec.file : scaledElf(bytes, spec.name, scale, ctx.tmpDir);
-  let ref = refs.get(spec, scale);
+  if (scale === null) notes.push('no bench_scale symbol: run as it is, no warm figures');
+  // The runs at the second scale (none without bench_scale): the same ELF, patched again.
+  const warmScale = scale === null ? null : scale * WARM_SCALE_FACTOR;
+  const at = (warmScale === null ? [scale] : [scale, warmScale]).map((sc) => ({
+    scale: sc,
+    elf: sc === null ? spec.file : scaledElf(bytes, spec.name, sc, ctx.tmpDir),
+    ref: refs.get(spec, sc),
+  }));
   const runners = runnersFor(ctx, spec, notes, refs);
   const native = runners.includes('native') ? refs.native(spec).binary : undefined;
-  const samples = new Map<RunnerName, RawSample[]>(runners.map((r) => [r, []]));
+  // samples[0]: at the scale; samples[1]: at the warm scale.
+  const samples = at.map(() => new Map<RunnerName, RawSample[]>(runners.map((r) => [r, []])));
   const stopped = new Set<RunnerName>();
   const rounds = ctx.warmup + ctx.repeat;
   for (let round = 0; round < rounds; round++) {
-    const warm = round < ctx.warmup;
+    const warmup = round < ctx.warmup;
     for (const runner of runners) {
-      const what = warm
-        ? `warm-up${ctx.warmup > 1 ? ` ${round + 1}` : ''}`
-        : `run ${round - ctx.warmup + 1}/${ctx.repeat}`;
-      ctx.progress.step(`${spec.name} · ${runner} · ${what}`);
-      if (stopped.has(runner)) continue;
-      const o = runOnce(runner, elf, native, scale, ctx.timeoutMs);
-      // Without a reference, the first engine run that ends well sets it: the others must agree.
-      if (!ref && !o.error && runner !== 'qemu' && runner !== 'native') {
-        ref = { text: o.stdout, kind: 'engines-agree' };
-        const where = scale === null ? '' : ` at scale ${scale}`;
-        notes.push(`no reference output${where}: rows are checked against ${runner}'s output`);
-      }
-      const s = toSample(o, runner, warm, ref);
-      samples.get(runner)!.push(s);
-      if (!s.ok) stopped.add(runner);
+      // A runner's two scales back to back, so each pair sees the same state of the machine.
+      at.forEach((x, k) => {
+        if (k > 0 && (warmup || runner === 'native')) return;
+        const what = warmup
+          ? `warm-up${ctx.warmup > 1 ? ` ${round + 1}` : ''}`
+          : `run ${round - ctx.warmup + 1}/${ctx.repeat}`;
+        ctx.progress.step(`${spec.name}${k > 0 ? ` ×${x.scale}` : ''} · ${runner} · ${what}`);
+        if (stopped.has(runner)) return;
+        const o = runOnce(runner, x.elf, native, x.scale, ctx.timeoutMs);
+        // Without a reference, the first engine run that ends well sets it: the others must agree.
+        if (!x.ref && !o.error && runner !== 'qemu' && runner !== 'native') {
+          x.ref = { text: o.stdout, kind: 'engines-agree' };
+          const where = x.scale === null ? '' : ` at scale ${x.scale}`;
+          notes.push(`no reference output${where}: rows are checked against ${runner}'s output`);
+        }
+        const s = toSample(o, runner, warmup, x.ref);
+        samples[k].get(runner)!.push(s);
+        if (!s.ok) stopped.add(runner);
+      });
     }
   }
-  const instrets = runners
-    .flatMap((r) => samples.get(r)!)
-    .filter((s) => s.ok && s.stats)
-    .map((s) => s.stats!.instret);
-  const instret = instrets.length ? instrets[0] : null;
-  if (new Set(instrets).size > 1)
-    notes.push(`instruction counts differ between runs: ${[...new Set(instrets)].join(', ')}`);
+  // Instructions at each scale, from wasmvisor's runs (QEMU and native report none).
+  const [instret, warmInstret] = samples.map((bySample, k) => {
+    const counts = runners
+      .flatMap((r) => bySample.get(r)!)
+      .filter((s) => s.ok && s.stats)
+      .map((s) => s.stats!.instret);
+    const where = k > 0 ? ` at scale ${at[k].scale}` : '';
+    if (new Set(counts).size > 1)
+      notes.push(`instruction counts differ between runs${where}: ${[...new Set(counts)].join(', ')}`);
+    return counts.length ? counts[0] : null;
+  });
   const rows: Row[] = runners.map((runner) => {
-    const all = samples.get(runner)!;
-    const status = statusOf(all, ref);
+    const all = samples[0].get(runner)!;
+    const atWarm = warmScale === null || runner === 'native' ? undefined : samples[1].get(runner)!;
+    const status = statusOf([...all, ...(atWarm ?? [])], atWarm ? at.map((x) => x.ref) : [at[0].ref]);
     const timed = status === 'ok' || status === 'unchecked';
     const measured = all.filter((s) => !s.warmup);
     const bad = all.find((s) => !s.ok);
+    const badWarm = atWarm?.find((s) => !s.ok);
     const rep = timed ? medianSample(all) : undefined;
     const breakdown = rep && runner !== 'qemu' && runner !== 'native' ? breakdownOf(rep) : undefined;
+    // Warm seconds per round: the run at the warm scale less the same round's run at the scale.
+    const warmFigures: WarmFigures | null = atWarm
+      ? {
+          scale: warmScale!,
+          instret: warmInstret ?? null,
+          samples: atWarm,
+          seconds:
+            timed && atWarm.length ? summarize(atWarm.map((s, i) => s.seconds - measured[i].seconds)) : null,
+          mips: null,
+          vsInterp: null,
+          vsQemu: null,
+        }
+      : null;
+    const note = bad?.error ?? (badWarm && `at scale ${warmScale}: ${badWarm.error}`);
     return {
       runner,
       status,
-      ...(bad && { note: bad.error }),
+      ...(note && { note }),
       samples: all,
       seconds: timed && measured.length ? summarize(measured.map((s) => s.seconds)) : null,
       mips: null,
@@ -296,10 +355,25 @@ export function measureWorkload(spec: WorkloadSpec, ctx: BenchContext, refs: Ref
       vsQemu: null,
       vsNative: null,
       ...(breakdown && { breakdown }),
+      warm: warmFigures,
     };
   });
   relate(rows, instret);
-  return { name: spec.name, file: spec.file, scale, instret, reference: ref?.kind ?? 'none', rows, notes };
+  // The slope cancels the warm-up only when it is over within the run at the smaller scale.
+  const jit = rows.find((r) => r.runner === 'jit');
+  if (jit?.warm?.mips && jit.breakdown?.translatorReadySeconds === null)
+    notes.push(
+      `the translator was not ready within the jit's run at scale ${scale}: its warm MIPS still holds part of its warm-up (a larger --scale avoids it)`,
+    );
+  return {
+    name: spec.name,
+    file: spec.file,
+    scale,
+    instret,
+    reference: at[0].ref?.kind ?? 'none',
+    rows,
+    notes,
+  };
 }
 
 /** The fixed cost of a run: each runner's whole process on a guest that only exits. */
@@ -337,6 +411,12 @@ export function summarizeRunners(workloads: WorkloadResult[], runners: RunnerNam
       vsQemu: g((r) => r.vsQemu),
       vsNative: g((r) => r.vsNative),
       rows: rows.length,
+      warm: {
+        geomeanMips: g((r) => r.warm?.mips ?? null),
+        vsInterp: g((r) => r.warm?.vsInterp ?? null),
+        vsQemu: g((r) => r.warm?.vsQemu ?? null),
+        rows: rows.filter((r) => typeof r.warm?.mips === 'number').length,
+      },
     };
   });
 }

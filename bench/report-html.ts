@@ -88,6 +88,7 @@ shown beside the median, not hidden; rows whose runs spread more than ${fmtPerce
 <span class="warn">noisy</span>; a row whose output differs from the reference is marked <span class="bad">WRONG</span> and not timed.
 wasmvisor's seconds are guest time (first instruction to exit); QEMU's and native's are the wall time of their whole process, start-up
 included (the fixed cost of each is measured below). The jit's seconds include its warm-up (translation happens during the run).
+Warm MIPS is the speed once warm: the slope between runs of the same guest at two scales, so start-up and warm-up cancel.
 Nothing here is asserted: the numbers are this machine's, on this day. Every raw sample is in results.json.</p></div>`);
   if (r.notes.length)
     parts.push(`<ul>${r.notes.map((n) => `<li class="note">${esc(n)}</li>`).join('')}</ul>`);
@@ -109,6 +110,7 @@ Nothing here is asserted: the numbers are this machine's, on this day. Every raw
   parts.push(`<h2 id="workloads">Workloads: interpreter, translator, QEMU and native</h2>`);
   parts.push(section(resultsTable(r)));
   parts.push(await chart(barsChart(r), 'bars'));
+  parts.push(await chart(barsChart(r, true), 'warm'));
   parts.push(await chart(nativeChart(r), 'native'));
 
   parts.push(`<h2 id="time">Where the time goes</h2>`);

@@ -85,6 +85,32 @@ export interface Row {
   vsQemu: number | null;
   vsNative: number | null;
   breakdown?: Breakdown;
+  /** Steady-state speed from runs at a second scale (null: native, or no bench_scale; absent in older files). */
+  warm?: WarmFigures | null;
+}
+
+/**
+ * The row's speed once warm: the slope between the workload's scale S and WARM_SCALE_FACTOR × S.
+ * Start-up, the translator's warm-up and QEMU's start-up are paid at both scales, so they cancel
+ * in the difference.
+ */
+export interface WarmFigures {
+  /** The second scale. */
+  scale: number;
+  /** Guest instructions at that scale (from wasmvisor's runs: the same on every runner). */
+  instret: number | null;
+  /** The runs at that scale, one per measured round beside the row's own. */
+  samples: RawSample[];
+  /** Warm seconds per round: seconds at `scale` minus the same round's seconds at S (null: a run failed). */
+  seconds: Summary | null;
+  /**
+   * (instructions at `scale` - at S) / (median seconds at `scale` - median seconds at S) / 1e6;
+   * null when a run failed or the difference in time is not positive.
+   */
+  mips: number | null;
+  /** This row's warm MIPS over the interpreter's (QEMU's): above 1 is faster. */
+  vsInterp: number | null;
+  vsQemu: number | null;
 }
 
 export type ReferenceKind = 'expected.json' | 'native' | 'engines-agree' | 'generated' | 'none';
@@ -180,6 +206,8 @@ export interface Results {
     vsQemu: number | null;
     vsNative: number | null;
     rows: number;
+    /** Geometric means of the rows' warm figures (absent in older files). */
+    warm?: { geomeanMips: number | null; vsInterp: number | null; vsQemu: number | null; rows: number };
   }[];
   sweeps: SweepResult[];
   microbenchmarks: {
@@ -276,11 +304,29 @@ export function validateResults(x: unknown): string[] {
         fail(`${q}.seconds`, 'a wrong row is not timed');
       for (const k of ['mips', 'vsInterp', 'vsQemu', 'vsNative']) num(r[k], `${q}.${k}`, true);
       arr(r.samples, `${q}.samples`).forEach((s, k) => sample(s, `${q}.samples[${k}]`));
+      if (r.warm !== undefined && r.warm !== null) {
+        const wq = `${q}.warm`;
+        if (!isObj(r.warm)) return fail(wq, 'expected an object');
+        num(r.warm.scale, `${wq}.scale`);
+        num(r.warm.instret, `${wq}.instret`, true);
+        summary(r.warm.seconds, `${wq}.seconds`);
+        for (const k of ['mips', 'vsInterp', 'vsQemu']) num(r.warm[k], `${wq}.${k}`, true);
+        if (typeof r.warm.mips === 'number' && !(r.warm.mips > 0))
+          fail(`${wq}.mips`, 'expected a positive number');
+        if ((r.status === 'wrong' || r.status === 'failed') && r.warm.mips !== null)
+          fail(`${wq}.mips`, 'a wrong row is not timed');
+        arr(r.warm.samples, `${wq}.samples`).forEach((s, k) => sample(s, `${wq}.samples[${k}]`));
+      }
     });
   });
   arr(x.summary, 'summary').forEach((s, i) => {
     if (!isObj(s)) return fail(`summary[${i}]`, 'expected an object');
     num(s.geomeanMips, `summary[${i}].geomeanMips`, true);
+    if (s.warm !== undefined) {
+      if (!isObj(s.warm)) return fail(`summary[${i}].warm`, 'expected an object');
+      for (const k of ['geomeanMips', 'vsInterp', 'vsQemu']) num(s.warm[k], `summary[${i}].warm.${k}`, true);
+      num(s.warm.rows, `summary[${i}].warm.rows`);
+    }
   });
   arr(x.sweeps, 'sweeps').forEach((s, i) => {
     const p = `sweeps[${i}]`;

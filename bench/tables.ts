@@ -35,6 +35,9 @@ function statusCell(row: Row): Cell {
   return { text: marks.join(', '), tone: row.seconds?.noisy ? 'warn' : undefined };
 }
 
+/** The second scale of the warm figures (undefined: none, e.g. an older results.json). */
+const warmScaleOf = (r: Results) => r.workloads.flatMap((w) => w.rows).find((x) => x.warm)?.warm?.scale;
+
 export function headerLines(r: Results): string[] {
   const c = r.config;
   const runs = `median of ${c.repeat} run${c.repeat > 1 ? 's' : ''}`;
@@ -42,8 +45,10 @@ export function headerLines(r: Results): string[] {
     ? ` after ${c.warmup} warm-up run${c.warmup > 1 ? 's' : ''} per row (shown, not in the median)`
     : ', no warm-up run';
   const m = r.machine;
+  const warmScale = warmScaleOf(r);
+  const scales = `scale ${c.scale}${warmScale ? ` (and ${warmScale} for warm MIPS)` : ''}`;
   return [
-    `wasmvisor bench${c.quick ? ' --quick' : ''}: scale ${c.scale}, ${runs}${warm}; ${new Date(r.createdAt).toISOString()}`,
+    `wasmvisor bench${c.quick ? ' --quick' : ''}: ${scales}, ${runs}${warm}; ${new Date(r.createdAt).toISOString()}`,
     `${m.cpu}, ${m.cores} cores, ${fmtBytes(m.memoryBytes)}; ${m.os}; Node ${m.node} (V8 ${m.v8}); wasmvisor ${m.wasmvisor}${m.commit ? ` (${m.commit})` : ''}`,
     `${m.qemu ?? 'no QEMU'}; host compiler: ${m.cc ?? 'none'}` +
       (m.loadAverage
@@ -66,9 +71,13 @@ export function resultsTable(r: Results): Table {
           ? `${fmtSeconds(row.seconds.min)} – ${fmtSeconds(row.seconds.max)}`
           : '',
         { text: fmtMips(row.mips), tone: row.seconds?.noisy ? 'warn' : undefined },
+        // Native has no warm figures (its start-up is negligible); older files have none at all.
+        row.warm ? { text: fmtMips(row.warm.mips), tone: row.warm.seconds?.noisy ? 'warn' : undefined } : '',
         row.runner === 'interp' ? '' : fmtRatio(row.vsInterp),
         row.runner === 'qemu' ? '' : fmtRatio(row.vsQemu),
         row.runner === 'native' ? '' : fmtRatio(row.vsNative),
+        row.warm && row.runner !== 'interp' ? fmtRatio(row.warm.vsInterp) : '',
+        row.warm && row.runner !== 'qemu' ? fmtRatio(row.warm.vsQemu) : '',
         warm.map((s) => (s.ok ? fmtSeconds(s.seconds) : 'failed')).join(' '),
         statusCell(row),
       ]);
@@ -84,9 +93,12 @@ export function resultsTable(r: Results): Table {
       '',
       '',
       { text: fmtMips(s.geomeanMips), tone: 'bold' },
+      s.warm?.rows ? { text: fmtMips(s.warm.geomeanMips), tone: 'bold' } : '',
       s.runner === 'interp' ? '' : fmtRatio(s.vsInterp),
       s.runner === 'qemu' ? '' : fmtRatio(s.vsQemu),
       s.runner === 'native' ? '' : fmtRatio(s.vsNative),
+      s.warm?.rows && s.runner !== 'interp' ? fmtRatio(s.warm.vsInterp) : '',
+      s.warm?.rows && s.runner !== 'qemu' ? fmtRatio(s.warm.vsQemu) : '',
       '',
       `${s.rows} workload${s.rows > 1 ? 's' : ''}`,
     ]);
@@ -97,6 +109,14 @@ export function resultsTable(r: Results): Table {
       "min – max: the fastest and slowest measured run. MIPS: the guest's instructions / seconds (for QEMU and native too). " +
       "vs X: X's seconds / this row's (above 1x: faster than X). warm-up: the warm-up runs' seconds.",
   ];
+  const ws = warmScaleOf(r);
+  if (ws !== undefined) {
+    notes.push(
+      `warm MIPS: the speed once warm, the slope between the same guest at scale ${r.config.scale} and ${ws}: ` +
+        `(instructions at ${ws} - at ${r.config.scale}) / (median seconds at ${ws} - at ${r.config.scale}); start-up and warm-up, ` +
+        "paid at both, cancel (–: the difference was not positive). warm vs X: this row's warm MIPS / X's.",
+    );
+  }
   if (r.startup.length) {
     notes.push(
       'fixed cost of one run (whole process, a guest that only exits): ' +
@@ -114,9 +134,12 @@ export function resultsTable(r: Results): Table {
       'seconds',
       'min – max',
       'MIPS',
+      'warm MIPS',
       'vs interp',
       'vs QEMU',
       'vs native',
+      'warm vs interp',
+      'warm vs QEMU',
       'warm-up',
       '',
     ],

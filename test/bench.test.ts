@@ -89,6 +89,23 @@ describe('wasmvisor bench', () => {
       expect(s.stats!.profile!.coreSeconds).toBeGreaterThan(0);
       expect(row.breakdown!.startupSeconds).toBeGreaterThan(0);
     }
+    // The warm figures: one run per round at 3 times the scale, the slope between the two.
+    expect(run.stdout).toMatch(/^wasmvisor bench --quick: scale 1 \(and 3 for warm MIPS\)/);
+    expect(run.stdout).toMatch(
+      / MIPS +warm MIPS +vs interp +vs QEMU +vs native +warm vs interp +warm vs QEMU /,
+    );
+    expect(run.stdout).toMatch(/\ngeomean +interp( +\S+){2}/); // geomean MIPS and warm MIPS
+    for (const engine of ['interp', 'jit']) {
+      const warm = w.rows.find((r) => r.runner === engine)!.warm!;
+      expect(warm.scale).toBe(3);
+      expect(warm.instret).toBeGreaterThan(w.instret! * 2);
+      expect(warm.samples.map((s) => s.ok)).toEqual([true]);
+      expect(warm.seconds!.n).toBe(1);
+      expect(warm.mips).toBeGreaterThan(0);
+      expect(results.summary.find((s) => s.runner === engine)!.warm!.geomeanMips).toBeGreaterThan(0);
+    }
+    expect(w.rows.find((r) => r.runner === 'jit')!.warm!.vsInterp).toBeGreaterThan(0);
+    expect(w.rows.find((r) => r.runner === 'native')?.warm ?? null).toBeNull();
     const jit = w.rows.find((r) => r.runner === 'jit')!;
     expect(jit.vsInterp).toBeGreaterThan(0);
     expect(jit.breakdown!.translatedFraction).toBeGreaterThanOrEqual(0);
@@ -120,11 +137,37 @@ describe('wasmvisor bench', () => {
     expect(html).toMatch(/^<!doctype html>/);
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
     expect((html.match(/<svg/g) ?? []).length).toBeGreaterThanOrEqual(5);
-    for (const id of ['bars', 'breakdown', 'warmup-mips', 'warmup-insns', 'sweep-smc']) {
+    for (const id of ['bars', 'warm', 'breakdown', 'warmup-mips', 'warmup-insns', 'sweep-smc']) {
       expect(html).toContain(`id="chart-${id}"><svg`);
     }
     expect(html).toContain(results.machine.cpu);
     expect(html).toContain('id="table-results"');
+  });
+
+  test('validateResults checks the warm figures, which older files may lack', () => {
+    const withRow = (f: (row: Record<string, unknown>) => void) => {
+      const x = structuredClone(results) as unknown as { workloads: { rows: Record<string, unknown>[] }[] };
+      f(x.workloads[0].rows[0]);
+      return validateResults(x);
+    };
+    expect(withRow((row) => delete row.warm)).toEqual([]);
+    expect(withRow((row) => (row.warm = null))).toEqual([]);
+    expect(withRow((row) => (row.warm = 'fast'))).toEqual(['workloads[0].rows[0].warm: expected an object']);
+    expect(withRow((row) => ((row.warm as Record<string, unknown>).mips = '300'))).toEqual([
+      'workloads[0].rows[0].warm.mips: expected a number, got "300"',
+    ]);
+    expect(withRow((row) => ((row.warm as Record<string, unknown>).mips = -5))).toEqual([
+      'workloads[0].rows[0].warm.mips: expected a positive number',
+    ]);
+    expect(withRow((row) => delete (row.warm as Record<string, unknown>).scale)).toEqual([
+      'workloads[0].rows[0].warm.scale: expected a number, got undefined',
+    ]);
+    const old = structuredClone(results);
+    for (const s of old.summary) delete s.warm;
+    expect(validateResults(old)).toEqual([]);
+    expect(validateResults({ ...old, summary: [{ ...old.summary[0], warm: 1 }] })).toEqual([
+      'summary[0].warm: expected an object',
+    ]);
   });
 
   test('--compare shows the change against an earlier results.json, a regression marked', () => {
@@ -142,6 +185,13 @@ describe('wasmvisor bench', () => {
     expect(r.stdout).toMatch(/crc32 +interp .*\+100% slower: REGRESSION/);
     expect(r.stdout).not.toContain('\x1b['); // colour only on a terminal
     expect(existsSync(join(dir, 'results.json'))).toBe(false); // --from measures and writes nothing new
+    // Warm MIPS compared too: the jit's twice as fast then is a regression now.
+    const warmThen = structuredClone(results);
+    const jit = warmThen.workloads[0].rows.find((x) => x.runner === 'jit')!;
+    jit.warm!.mips! *= 2;
+    const c = compareResults(warmThen, results, 'old.json').changes;
+    expect(c.find((x) => x.name === 'crc32, warm' && x.runner === 'jit')?.verdict).toBe('regression');
+    expect(c.find((x) => x.name === 'crc32, warm' && x.runner === 'interp')?.verdict).toBe('same');
     const html = readFileSync(join(dir, 'report.html'), 'utf8');
     expect(html).toContain('class="regressions"');
     expect(html).toMatch(/class="num bad">\+100% slower: REGRESSION/);
