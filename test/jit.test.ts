@@ -199,3 +199,42 @@ test('every hart has a jump-cache generation of its own (translations of one nev
   const gens = [0, 1, 2].map((h) => vm.harts.with(h, gen));
   expect(new Set(gens).size).toBe(3);
 });
+
+test('after a TLB flush a paged block entry finds its translation again through the region index', async () => {
+  const { encode } = await import('./helpers/encode.ts');
+  const vm = await createMachine({ engine: 'jit', jitThreshold: 0, memory: 1 << 20 });
+  await vm.jitReady();
+  const root = RAM + 0x8_0000n; // one 1 GiB superpage mapping 0x8000_0000 to itself (V R W X A D)
+  const bytes = new Uint8Array(8);
+  new DataView(bytes.buffer).setBigUint64(0, ((RAM >> 12n) << 10n) | 0xcfn, true);
+  vm.writeMemory(root + 2n * 8n, bytes);
+  // 1: addi a0,a0,1; bne a0,a3,1b; 2: jr t0 (t0 = 2b)
+  const words = [
+    encode('addi', { rd: 10, rs1: 10, imm: 1 }),
+    encode('bne', { rs1: 10, rs2: 13, imm: -4 }),
+    encode('jalr', { rd: 0, rs1: 5, imm: 0 }),
+  ].map((e) => e.raw);
+  vm.writeMemory(RAM, code(...words));
+  const satp = (8n << 60n) | (root >> 12n);
+  vm.core.fn.writeCsr(0x3b0, (1n << 54n) - 1n); // pmpaddr0 and pmpcfg0: S-mode may reach all memory
+  vm.core.fn.writeCsr(0x3a0, 0x1fn);
+  vm.core.dv.setBigUint64(vm.core.layout.priv, 1n, true); // S-mode
+  const loop = () => {
+    vm.core.fn.writeCsr(0x180, satp); // every satp write starts a new jump-cache generation
+    vm.setReg(10, 0n);
+    vm.setReg(13, 5000n);
+    vm.setReg(5, RAM + 8n);
+    vm.pc = RAM;
+    vm.runFor(20_000n);
+    expect(vm.getReg(10)).toBe(5000n);
+  };
+  loop();
+  const first = vm.jitStats()!;
+  expect(first.translatedInsns).toBeGreaterThan(9000);
+  // No more hot reports: from here only the region index can bring the translation back.
+  vm.core.dv.setUint32(vm.core.layout.hotThreshold, 0xffff_ffff, true);
+  loop();
+  const second = vm.jitStats()!;
+  expect(second.regions).toBe(first.regions);
+  expect(second.translatedInsns - first.translatedInsns).toBeGreaterThan(9000);
+});
