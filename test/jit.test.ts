@@ -238,3 +238,44 @@ test('after a TLB flush a paged block entry finds its translation again through 
   expect(second.regions).toBe(first.regions);
   expect(second.translatedInsns - first.translatedInsns).toBeGreaterThan(9000);
 });
+
+test('hot entries beyond what the worker keeps up with are dropped, oldest first, and raise the threshold until it catches up', async () => {
+  const { Translator } = await import('../src/jit/translator.ts');
+  const { MAX_QUEUED_HOT, MAX_THRESHOLD_SCALE, JOBS_IN_FLIGHT } = await import('../src/jit/tuning.ts');
+  const vm = await createMachine({ engine: 'interp', memory: 1 << 20 });
+  const { dv, layout } = vm.core;
+  vm.writeMemory(RAM, code(...Array<number>(1024).fill(ADDI_A0_A0(1))));
+  dv.setUint32(layout.hotThreshold, 64, true);
+  const jobs: (() => void)[] = [];
+  const worker = {
+    submit: (_r: unknown, _l: unknown, _n: number, done: (b: undefined) => void) =>
+      jobs.push(() => done(undefined)),
+  };
+  const t = new Translator(vm.core, 1 << 20, undefined, worker);
+  const threshold = () => dv.getUint32(layout.hotThreshold, true);
+  const pcAt = (k: number) => RAM + BigInt(k * 4);
+  const counter = (k: number) =>
+    layout.hotCounters + (Number((pcAt(k) >> 1n) & BigInt(layout.hotEntries - 1)) << 2);
+  const hot = 200;
+  // Each entry reported hot: its counter past the threshold, as the core leaves it.
+  for (let k = 0; k < hot; k++) dv.setUint32(counter(k), 65, true);
+  for (let k = 0; k < hot; k++) t.onHot(pcAt(k));
+  expect(jobs.length).toBe(JOBS_IN_FLIGHT); // the worker never has more
+  expect(t.pendingJobs).toBe(JOBS_IN_FLIGHT + MAX_QUEUED_HOT);
+  expect(threshold()).toBe(64 * MAX_THRESHOLD_SCALE); // doubled at each drop, up to its cap
+  // The first two went to the worker and the newest wait; those in between were dropped and
+  // re-armed (their counters back to 0), to be reported again if they stay hot.
+  const rearmed = [...Array(hot).keys()].filter((k) => dv.getUint32(counter(k), true) === 0);
+  expect(rearmed).toEqual(
+    [...Array(hot - JOBS_IN_FLIGHT - MAX_QUEUED_HOT).keys()].map((k) => k + JOBS_IN_FLIGHT),
+  );
+  // As the worker answers and the queue empties, the threshold halves back to the set one.
+  while (jobs.length) jobs.shift()!();
+  expect(t.pendingJobs).toBe(0);
+  expect(threshold()).toBeLessThan(64 * MAX_THRESHOLD_SCALE);
+  for (let k = 0; k < 10 && threshold() > 64; k++) {
+    t.onHot(RAM + 4000n);
+    while (jobs.length) jobs.shift()!();
+  }
+  expect(threshold()).toBe(64);
+});
