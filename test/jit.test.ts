@@ -1,5 +1,6 @@
 // Translator-specific behaviour (the shared guest suites already run on the jit configurations).
 import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { createMachine } from '../src/index.ts';
@@ -278,4 +279,26 @@ test('hot entries beyond what the worker keeps up with are dropped, oldest first
     while (jobs.length) jobs.shift()!();
   }
   expect(threshold()).toBe(64);
+});
+
+test('binaryen loads through a V8 code cache kept beside the package, and again from it', () => {
+  const dir = join(process.cwd(), 'node_modules/.cache/wasmvisor');
+  const load = () =>
+    spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "const m = await import('./dist/jit/binaryen.js'); await m.loadBinaryen(); console.log(typeof m.binaryen.Module, m.binaryen.i64 > 0)",
+      ],
+      { encoding: 'utf8' },
+    );
+  for (let k = 0; k < 2; k++) {
+    const r = load();
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('function true');
+  }
+  expect(
+    existsSync(dir) && readdirSync(dir).some((f) => f.startsWith('binaryen-') && f.endsWith('.v8cache')),
+  ).toBe(true);
 });

@@ -2,7 +2,8 @@
 // region, its blocks structured by binaryen's Relooper (loops in the guest are loops in Wasm,
 // branches are direct), and one shared exit tail that writes state back and chains to the next region
 // through the jump cache with a tail call, without returning to JavaScript.
-import binaryen from 'binaryen';
+import type Binaryen from 'binaryen';
+import { binaryen, loadBinaryen } from './binaryen.ts';
 import type { Layout } from '../core/core.ts';
 import {
   Ctx,
@@ -18,6 +19,8 @@ import {
 import { EMITTERS, TERMINATORS } from './emit/index.ts';
 import { regionExport, type Block, type Region } from './region.ts';
 
+await loadBinaryen(); // before any code below runs (the emitters use it at call time)
+
 export const TABLE_NAME = 't';
 
 const NO_RD = new Set(['sb', 'sh', 'sw', 'sd', 'beq', 'bne', 'blt', 'bge', 'bltu', 'bgeu', 'fence', 'fetch']);
@@ -28,7 +31,7 @@ function writesRd(name: string): boolean {
 
 /** One region's module (see buildRegion). */
 export interface RegionCode extends RegionInfo {
-  module: binaryen.Module;
+  module: Binaryen.Module;
 }
 
 /** What installing one translated region needs, besides its module. */
@@ -74,7 +77,7 @@ export function buildRegion(region: Region, layout: Layout, ramSize: number): Re
 
 /** Adds the function `name` (exported under that name) for `region` to `m`. */
 function addRegion(
-  m: binaryen.Module,
+  m: Binaryen.Module,
   region: Region,
   layout: Layout,
   ramSize: number,
@@ -99,7 +102,7 @@ function addRegion(
 export type Structure = 'relooper' | 'relooper, exits by call' | 'dispatch';
 
 /** A module with what every region function imports: memory, table and the core's helpers. */
-function newModule(): binaryen.Module {
+function newModule(): Binaryen.Module {
   const m = new binaryen.Module();
   m.setFeatures(binaryen.Features.MVP | binaryen.Features.TailCall | binaryen.Features.SignExt);
   m.setMemory(0, -1, null, [], false, false, 'mem');
@@ -125,7 +128,7 @@ function newModule(): binaryen.Module {
 }
 
 function build(
-  m: binaryen.Module,
+  m: Binaryen.Module,
   region: Region,
   layout: Layout,
   ramSize: number,
@@ -222,11 +225,11 @@ function build(
  * `at` names the locals holding exitpc, status and n, and a free i32 local j.
  */
 function tail(
-  m: binaryen.Module,
+  m: Binaryen.Module,
   c: Ctx,
   layout: Layout,
-  at: { exitPc: number; status: number; n: number; spill: binaryen.ExpressionRef[]; j: number },
-): binaryen.ExpressionRef[] {
+  at: { exitPc: number; status: number; n: number; spill: Binaryen.ExpressionRef[]; j: number },
+): Binaryen.ExpressionRef[] {
   const minstret = c.csrAddr(MINSTRET_CSR);
   const bump = (addr: number) => c.storeState64(addr, m.i64.add(c.loadState64(addr), c.i64(1)));
   const exitPc = () => m.local.get(at.exitPc, binaryen.i64);
@@ -273,24 +276,24 @@ function tail(
 }
 
 type Emitted = {
-  stmts: binaryen.ExpressionRef[];
-  edges: { cond: binaryen.ExpressionRef; pc: bigint | number }[];
+  stmts: Binaryen.ExpressionRef[];
+  edges: { cond: Binaryen.ExpressionRef; pc: bigint | number }[];
 };
 
 /** if (minstret + n >= limit) exit(pc, BUDGET): every backward edge checks the budget. */
-function budgetCheck(m: binaryen.Module, c: Ctx, pc: bigint): binaryen.ExpressionRef {
+function budgetCheck(m: Binaryen.Module, c: Ctx, pc: bigint): Binaryen.ExpressionRef {
   // minstret + n >= limit, i.e. n >= budgetLeft (signed: an overdrawn budget is negative)
   const over = m.i64.ge_s(m.local.get(L_N, binaryen.i64), m.local.get(c.budgetLeft, binaryen.i64));
   return m.if(over, c.exit(c.i64(pc), EXIT_BUDGET, 0));
 }
 
 function relooperStructure(
-  m: binaryen.Module,
+  m: Binaryen.Module,
   c: Ctx,
   emitted: Emitted[],
   indexOf: Map<bigint, number>,
   entries: { block: number }[],
-): binaryen.ExpressionRef {
+): Binaryen.ExpressionRef {
   // Structure the control flow: binaryen's Relooper turns the blocks and edges into Wasm loops,
   // blocks and ifs. Edges leaving the region go to small exit blocks.
   const relooper = new binaryen.Relooper(m);
@@ -339,12 +342,12 @@ function relooperStructure(
  *   loop $loop { block $Bn-1 { ... block $B0 { br_table $B0..$Bn-1 (bb) } code0 ... } coden-1 }
  */
 function dispatchStructure(
-  m: binaryen.Module,
+  m: Binaryen.Module,
   c: Ctx,
   emitted: Emitted[],
   indexOf: Map<bigint, number>,
   entries: { block: number }[],
-): binaryen.ExpressionRef {
+): Binaryen.ExpressionRef {
   const goTo = (from: number, pc: bigint | number) => {
     if (typeof pc === 'number') return c.exit(m.local.get(pc, binaryen.i64), EXIT_CONTINUE, 0);
     const to = indexOf.get(pc);
@@ -354,7 +357,7 @@ function dispatchStructure(
   };
   const code = emitted.map(({ stmts, edges }, from) => {
     // Conditional edges in order, then the unconditional one.
-    let tail: binaryen.ExpressionRef = m.unreachable();
+    let tail: Binaryen.ExpressionRef = m.unreachable();
     for (let e = edges.length - 1; e >= 0; e--) {
       const { cond, pc } = edges[e];
       tail = cond ? m.if(cond, goTo(from, pc), tail) : goTo(from, pc);

@@ -1,11 +1,12 @@
 // What an emitter sees while translating one instruction: guest registers as Wasm locals, the
 // machine-state layout, and the ways out of the region (an exit to the host, the fallback into
 // the interpreter's op). One Ctx per region function.
-import binaryen from 'binaryen';
+import type Binaryen from 'binaryen';
+import { binaryen } from './binaryen.ts';
 import type { Layout } from '../core/core.ts';
 import type { Insn } from './region.ts';
 
-type Ref = binaryen.ExpressionRef;
+type Ref = Binaryen.ExpressionRef;
 
 export const EXIT_CONTINUE = -1;
 export const EXIT_BUDGET = 0;
@@ -18,13 +19,13 @@ export const L_STATUS = 2; // i32: exit reason when leaving
 export const L_EXITPC = 3; // i64: guest pc to leave at
 export const L_N = 4; // i64: instructions retired in this region not yet added to minstret
 const L_REG0 = 4; // x1..x31 live in locals 5..35 (x0 is never stored); f registers: see regLocal
-const FIXED_LOCALS = [binaryen.i32, binaryen.i32, binaryen.i64, binaryen.i64]; // after the param
+const fixedLocals = () => [binaryen.i32, binaryen.i32, binaryen.i64, binaryen.i64]; // after the param
 
 export const MINSTRET_CSR = 0xb02;
 export const MSTATUS_CSR = 0x300;
 
 export class Ctx {
-  readonly locals: binaryen.Type[] = [...FIXED_LOCALS, ...Array<binaryen.Type>(31).fill(binaryen.i64)];
+  readonly locals: Binaryen.Type[] = [...fixedLocals(), ...Array<Binaryen.Type>(31).fill(binaryen.i64)];
   /** Registers the region reads or writes (loaded at entry). */
   readonly used = new Set<number>();
   /** Registers the region writes (stored back at every exit and before every fallback). */
@@ -59,7 +60,7 @@ export class Ctx {
   leaveRegs: number[] | undefined;
 
   constructor(
-    readonly m: binaryen.Module,
+    readonly m: Binaryen.Module,
     readonly layout: Layout,
     readonly ramSize: number,
   ) {
@@ -96,9 +97,9 @@ export class Ctx {
     return l;
   }
 
-  private static readonly imported = new WeakMap<binaryen.Module, Set<string>>();
+  private static readonly imported = new WeakMap<Binaryen.Module, Set<string>>();
   /** Imports one of the core's functions into this region's module on first use (env.<name>). */
-  useImport(name: string, params: binaryen.Type[], result: binaryen.Type): void {
+  useImport(name: string, params: Binaryen.Type[], result: Binaryen.Type): void {
     let names = Ctx.imported.get(this.m);
     if (!names) Ctx.imported.set(this.m, (names = new Set()));
     if (names.has(name)) return;
@@ -133,7 +134,7 @@ export class Ctx {
     this.stmts.push(this.m.local.set(this.regLocal(r), value));
   }
   /** A fresh local of the given type, for values used more than once. */
-  temp(type: binaryen.Type = binaryen.i64): number {
+  temp(type: Binaryen.Type = binaryen.i64): number {
     this.locals.push(type);
     return this.locals.length; // the param is local 0, so var i is local i + 1
   }

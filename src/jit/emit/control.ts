@@ -2,7 +2,7 @@
 // flow (Ctx.branchTo/jumpTo: loops in the guest are loops in Wasm); indirect ones leave through
 // the shared tail, which chains to translated code through the jump cache without returning to
 // JavaScript.
-import binaryen from 'binaryen';
+import { binaryen } from '../binaryen.ts';
 import type { Ctx } from '../context.ts';
 import type { Emitter } from './index.ts';
 

@@ -12,7 +12,7 @@
 //      reserved rounding mode) or the load or store needs more than the fast path.
 // Inline paths that write f registers require mstatus.FS Dirty (so nothing needs marking), the
 // others FS not Off.
-import binaryen from 'binaryen';
+import { binaryen } from '../binaryen.ts';
 import { opId } from '../../isa/ops.ts';
 import { ENTRY_BY_NAME, F_REG } from '../../isa/table.ts';
 import type { Ctx } from '../context.ts';

@@ -2,7 +2,7 @@
 // flags), and a call to the core's slow path for everything else — the last bytes of RAM, MMIO
 // and faults (which leave the region through its tail, the instruction not retired), stores to
 // watched pages or translated code (which leave right after the store).
-import binaryen from 'binaryen';
+import { binaryen } from '../binaryen.ts';
 import { EXIT_MMIO, type Ctx } from '../context.ts';
 import type { Insn } from '../region.ts';
 import type { Emitter } from './index.ts';

@@ -1,6 +1,6 @@
 // M extension. Division guards the cases where Wasm would trap (divide by zero, MIN / -1) and
 // gives RISC-V's results instead; the high-half multiplies use the interpreter's op.
-import binaryen from 'binaryen';
+import { binaryen } from '../binaryen.ts';
 import type { Ctx } from '../context.ts';
 import { sext32 } from './integer.ts';
 import type { Emitter } from './index.ts';
