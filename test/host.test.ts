@@ -2,7 +2,7 @@
 // placement on worker threads, isolation from hostile neighbours, and the command line for it.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { Host, type GuestConfig, type GuestStats } from '../src/index.ts';
@@ -187,21 +187,22 @@ describe('partitioned host', () => {
     expect(run.stats.every((s) => s.instret > 0n)).toBe(true);
   });
 
-  // Two cores or more: partitioned guests run in parallel, time-shared ones take turns.
-  test.runIf(availableParallelism() >= 2)(
-    'two busy guests finish sooner partitioned than time-shared',
-    async () => {
-      const guests = [0, 1].map((i) => ({ name: `g${i}`, elf: scaled('crc32', 6) }));
-      const shared = await runGuests(guests, 'time-shared');
-      const partitioned = await runGuests(guests, 'partitioned');
-      console.log(
-        `2 guests: time-shared ${shared.seconds.toFixed(2)} s, partitioned ${partitioned.seconds.toFixed(2)} s`,
-      );
-      for (const run of [shared, partitioned])
-        expect(run.stats.map((s) => s.result?.exitCode)).toEqual([0, 0]);
-      expect(partitioned.seconds).toBeLessThan(shared.seconds);
-    },
-  );
+  // Whether running them in parallel pays is the bench's question (the guest-count sweep); here,
+  // that the placement changes nothing a guest can see.
+  test('two busy guests give the same results partitioned as time-shared', async () => {
+    const guests = [0, 1].map((i) => ({ name: `g${i}`, elf: scaled('crc32', 6) }));
+    const shared = await runGuests(guests, 'time-shared');
+    const partitioned = await runGuests(guests, 'partitioned');
+    console.log(
+      `2 guests: time-shared ${shared.seconds.toFixed(2)} s, partitioned ${partitioned.seconds.toFixed(2)} s`,
+    );
+    for (const run of [shared, partitioned]) {
+      expect(run.stats.map((s) => s.result?.exitCode)).toEqual([0, 0]);
+      expect(run.stats.every((s) => s.cpuSeconds > 0)).toBe(true);
+    }
+    expect(partitioned.out).toEqual(shared.out);
+    expect(partitioned.stats.map((s) => s.instret)).toEqual(shared.stats.map((s) => s.instret));
+  });
 });
 
 describe('wasmvisor run a.elf b.elf / wasmvisor host config.json', () => {

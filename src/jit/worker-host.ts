@@ -29,9 +29,10 @@ export interface CompileWorker {
 export const COMPILE_WORKER_NICE = 5;
 
 /**
- * Runs this thread at COMPILE_WORKER_NICE: the compile worker, and a partitioned host's guest
- * threads, so that those do not starve the worker in turn. Only on Linux, where a thread's nice
- * value is its own (elsewhere it is the whole process's).
+ * Runs this thread (the compile worker) at COMPILE_WORKER_NICE. Only on Linux, where a thread's
+ * nice value is its own (elsewhere it is the whole process's). A partitioned host's guest threads
+ * stay at 0, level with other processes: the worker then gets less than a guest's share when
+ * they fill every core, which slows translation but never stops it.
  */
 export async function lowerThreadPriority(): Promise<void> {
   if (process.platform === 'linux') (await import('node:os')).setPriority(COMPILE_WORKER_NICE);

@@ -2,7 +2,7 @@
 // time-shared host of its own with a single guest, and reports output and figures to the parent.
 import { parentPort, workerData } from 'node:worker_threads';
 import { WasmvisorError } from '../errors.ts';
-import { lowerThreadPriority, useCompileWorkerPort } from '../jit/worker-host.ts';
+import { useCompileWorkerPort } from '../jit/worker-host.ts';
 import { Host, type FromWorker, type GuestWorkerData, type ToWorker } from './host.ts';
 
 /** How often the parent hears the guest's figures while it runs. */
@@ -10,7 +10,6 @@ const STATS_EVERY_MS = 100;
 
 const { config, compilePort } = workerData as GuestWorkerData;
 if (compilePort) useCompileWorkerPort(compilePort);
-await lowerThreadPriority(); // the compile worker's, which these threads would starve otherwise
 const post = (m: FromWorker) => parentPort!.postMessage(m);
 const host = new Host({ onOutput: (_name, bytes) => post({ type: 'output', bytes }) });
 const report = () => post({ type: 'stats', stats: { ...host.stats()[0], share: 0 } });
