@@ -459,16 +459,21 @@ export function execOp(): i32 {
         fallthrough = ~pc;
         continue;
       }
-      if (vmFetch && refillJumpCache(pc, j, context)) {
-        fallthrough = ~pc; // the next iteration enters it
-        continue;
-      }
-      store<u64>(STAT_JC_MISSES, load<u64>(STAT_JC_MISSES) + 1);
       const h = HOT_COUNTERS + ((<usize>(pc >> 1) & (HOT_ENTRIES - 1)) << 2);
       // Reported once: the host re-arms the counter (back to 0) when it needs to hear again.
       const count = load<u32>(h) + 1;
       store<u32>(h, count);
-      if (count == load<u32>(HOT_THRESHOLD) + 1) return leave(pc, steps - traps, EXIT_HOT);
+      const threshold = load<u32>(HOT_THRESHOLD);
+      // Only an entry that got hot may have been translated: cold code, most block entries of a
+      // kernel's boot, skips the region-index lookup.
+      if (count > threshold) {
+        if (vmFetch && refillJumpCache(pc, j, context)) {
+          fallthrough = ~pc; // the next iteration enters it
+          continue;
+        }
+        store<u64>(STAT_JC_MISSES, load<u64>(STAT_JC_MISSES) + 1);
+        if (count == threshold + 1) return leave(pc, steps - traps, EXIT_HOT);
+      } else store<u64>(STAT_JC_MISSES, load<u64>(STAT_JC_MISSES) + 1);
     }
     steps++;
     let raw: u32;
