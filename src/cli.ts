@@ -296,7 +296,9 @@ async function runMachine(machine: Machine | Lockstep, settings: RunSettings): P
   const startupSeconds = performance.now() / 1000;
   let translatorReadySeconds: number | undefined;
   if (settings.statsSamples && engine !== 'interp') {
-    void machine.jitReady().then(() => (translatorReadySeconds = performance.now() / 1000 - startupSeconds));
+    void machine
+      .jitReady(false)
+      .then(() => (translatorReadySeconds = performance.now() / 1000 - startupSeconds));
   }
   let result: RunResult;
   try {

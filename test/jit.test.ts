@@ -1,6 +1,8 @@
 // Translator-specific behaviour (the shared guest suites already run on the jit configurations).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { createMachine } from '../src/index.ts';
@@ -303,4 +305,21 @@ test('binaryen loads through a V8 code cache kept beside the package, and again 
   expect(
     existsSync(dir) && readdirSync(dir).some((f) => f.startsWith('binaryen-') && f.endsWith('.v8cache')),
   ).toBe(true);
+});
+
+test('a script that only waits for the translator to be ready stays alive until it is', () => {
+  // A file, not `-e`: workers inherit the process's flags, and `--input-type` is refused there.
+  const dir = mkdtempSync(join(tmpdir(), 'wasmvisor-ready-'));
+  const script = join(dir, 'ready.mjs');
+  const index = pathToFileURL(join(process.cwd(), 'dist/index.js')).href;
+  writeFileSync(
+    script,
+    `const { createMachine } = await import('${index}');\n` +
+      "const vm = await createMachine({ engine: 'jit' });\nawait vm.jitReady();\nconsole.log('ready');\n",
+  );
+  const r = spawnSync(process.execPath, [script], { encoding: 'utf8' });
+  rmSync(dir, { recursive: true, force: true });
+  expect(r.stderr).toBe('');
+  expect(r.stdout.trim()).toBe('ready');
+  expect(r.status).toBe(0);
 });

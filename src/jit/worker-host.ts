@@ -52,10 +52,23 @@ export function compileWorker(): Promise<CompileWorker | undefined> {
  */
 export async function compileWorkerReady(): Promise<void> {
   const w = await compileWorker();
-  if (!w) return;
-  worker?.ref(); // the worker is unref'd: waiting on it must keep the process alive
-  await answered(w);
-  worker?.unref();
+  if (w) await holdingCompileWorker(answered(w));
+}
+
+let holders = 0;
+
+/**
+ * Waits for `p` with the compile worker ref'd: it is unref'd (it never keeps a finished run's
+ * process open), so whoever waits for an answer from it must keep the process alive meanwhile.
+ */
+export async function holdingCompileWorker<T>(p: Promise<T>): Promise<T> {
+  await compileWorker();
+  if (holders++ === 0) worker?.ref();
+  try {
+    return await p;
+  } finally {
+    if (--holders === 0) worker?.unref();
+  }
 }
 
 /** Resolves when `w` answers an empty job: its first answer comes once binaryen has loaded. */

@@ -3,7 +3,7 @@
 import { CONFIG_ECALL_EXITS, CONFIG_JIT, Core, EXIT, MMIO_STORE, PAGE_WATCH } from '../core/core.ts';
 import type { Translator, TranslatorStats } from '../jit/translator.ts';
 import { JIT_THRESHOLD, MAX_LIVE_REGIONS } from '../jit/tuning.ts';
-import { answered } from '../jit/worker-host.ts';
+import { answered, compileWorker, holdingCompileWorker } from '../jit/worker-host.ts';
 import { WasmvisorError } from '../errors.ts';
 import { loadSegmentsCheck, parseElf, type ElfImage } from '../loader/elf.ts';
 import { isLinuxImage, parseLinuxImage } from '../loader/image.ts';
@@ -183,6 +183,10 @@ export class Machine {
   private translatorLoading: Promise<void> | undefined;
   /** The translator is loaded and block entries consult it (CONFIG_JIT, save exact stops). */
   private jitOn = false;
+  /** Deterministic runs translate synchronously: when a translation lands must not depend on the host. */
+  private get usesWorker(): boolean {
+    return this.jitWorker && this.jitThreshold > 0 && !this.deterministic;
+  }
   readonly jitThreshold: number;
   readonly codeCacheRegions: number;
   readonly deterministic: boolean;
@@ -303,9 +307,7 @@ export class Machine {
     dv.setUint32(layout.hotThreshold, this.jitThreshold, true);
     this.translatorLoading = (async () => {
       const jit = await import('../jit/translator.ts');
-      // Deterministic runs translate synchronously: when a translation lands must not depend on the host.
-      const useWorker = this.jitWorker && this.jitThreshold > 0 && !this.deterministic;
-      const worker = useWorker ? await (await import('../jit/worker-host.ts')).compileWorker() : undefined;
+      const worker = this.usesWorker ? await compileWorker() : undefined;
       const compile = worker ? undefined : (await import('../jit/codegen.ts')).compileRegions;
       this.translator = new jit.Translator(this.core, this.ramSize, compile, worker, this.codeCacheRegions);
       // Block entries consult the jump cache and count towards the threshold only once the worker
@@ -340,8 +342,11 @@ export class Machine {
   }
 
   /** Waits until the translator is ready (jit engine only); runs start without waiting. */
-  async jitReady(): Promise<void> {
-    await this.translatorLoading;
+  async jitReady(keepAlive = true): Promise<void> {
+    // A caller that waits (before any run) keeps the process alive for the compile worker's answer.
+    if (keepAlive && this.usesWorker && this.translatorLoading)
+      await holdingCompileWorker(this.translatorLoading);
+    else await this.translatorLoading;
   }
 
   /** The CLINT's time base, in 10 MHz ticks: retired instructions, or host time. */
