@@ -285,6 +285,64 @@ test('hot entries beyond what the worker keeps up with are dropped, oldest first
   expect(threshold()).toBe(64);
 });
 
+/** A conditional branch (funct3: 0 beq, 1 bne) from rs1 and rs2 to `offset` bytes away. */
+function branch(funct3: number, rs1: number, rs2: number, offset: number): number {
+  const o = offset & 0x1fff;
+  return (
+    (((o >> 12) & 1) << 31) |
+    (((o >> 5) & 0x3f) << 25) |
+    (rs2 << 20) |
+    (rs1 << 15) |
+    (funct3 << 12) |
+    (((o >> 1) & 0xf) << 8) |
+    (((o >> 11) & 1) << 7) |
+    0x63
+  );
+}
+
+test('block entries inside a region at the worker wait for it instead of becoming regions of their own', async () => {
+  const { Translator } = await import('../src/jit/translator.ts');
+  const { compileRegions } = await import('../src/jit/codegen.ts');
+  const vm = await createMachine({ engine: 'interp', memory: 1 << 20 });
+  const { dv, layout } = vm.core;
+  // A loop with three block entries (0, 8, 12), its exit (16), and code it never reaches (20).
+  const J_SELF = 0x0000006f; // jal zero,0
+  vm.writeMemory(
+    RAM,
+    code(ADDI_A0_A0(1), branch(0, 10, 12, 8), ADDI_A0_A0(1), branch(1, 10, 11, -12), J_SELF, J_SELF),
+  );
+  dv.setUint32(layout.hotThreshold, 64, true);
+  const jobs: { entries: bigint[]; answer: () => void }[] = [];
+  const worker = {
+    submit: (
+      regions: import('../src/jit/region.ts').Region[],
+      l: import('../src/core/core.ts').Layout,
+      n: number,
+      done: (b: import('../src/jit/codegen.ts').CompiledBatch) => void,
+    ) =>
+      jobs.push({ entries: regions.map((r) => r.entry), answer: () => done(compileRegions(regions, l, n)) }),
+  };
+  const t = new Translator(vm.core, 1 << 20, undefined, worker);
+  const counter = (pc: bigint) =>
+    layout.hotCounters + (Number((pc >> 1n) & BigInt(layout.hotEntries - 1)) << 2);
+  const hot = (pc: bigint) => {
+    dv.setUint32(counter(pc), 65, true); // past the threshold, as the core reports it
+    t.onHot(pc);
+  };
+  hot(RAM);
+  hot(RAM + 8n); // in the loop's region, which is at the worker: no job of its own
+  hot(RAM + 12n);
+  hot(RAM + 20n); // elsewhere: a job as usual
+  expect(jobs.map((j) => j.entries)).toEqual([[RAM], [RAM + 20n]]);
+  while (jobs.length) jobs.shift()!.answer();
+  expect(t.stats.regions).toBe(2);
+  // The loop's region is entered at its hot entry only: the other two count again, and would
+  // become regions if the interpreter kept reaching them.
+  expect(dv.getUint32(counter(RAM + 8n), true)).toBe(0);
+  expect(dv.getUint32(counter(RAM + 12n), true)).toBe(0);
+  expect(dv.getUint32(counter(RAM), true)).toBe(65);
+});
+
 test('binaryen loads through a V8 code cache kept beside the package, and again from it', () => {
   const dir = join(process.cwd(), 'node_modules/.cache/wasmvisor');
   const load = () =>
@@ -323,3 +381,29 @@ test('a script that only waits for the translator to be ready stays alive until 
   expect(r.stdout.trim()).toBe('ready');
   expect(r.status).toBe(0);
 });
+
+test.runIf(process.platform === 'linux')(
+  "the compile worker and V8's background threads run below the guest's thread (Linux)",
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wasmvisor-nice-'));
+    const script = join(dir, 'nice.mjs');
+    const host = pathToFileURL(join(process.cwd(), 'dist/jit/worker-host.js')).href;
+    // Each thread's nice value (field 19 of its stat line) once the worker has answered.
+    writeFileSync(
+      script,
+      `const w = await import('${host}');\nawait w.compileWorkerReady();\n` +
+        "const { readdirSync, readFileSync } = await import('node:fs');\n" +
+        "const nice = (t) => Number(readFileSync(`/proc/self/task/${t}/stat`, 'utf8').split(') ')[1].split(' ')[16]);\n" +
+        'console.log(JSON.stringify({ main: nice(process.pid), BACKGROUND_NICE: w.BACKGROUND_NICE,\n' +
+        '  others: readdirSync("/proc/self/task").filter((t) => Number(t) !== process.pid).map(nice) }));\n',
+    );
+    const r = spawnSync(process.execPath, [script], { encoding: 'utf8' });
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.stderr).toBe('');
+    const { main, BACKGROUND_NICE, others } = JSON.parse(r.stdout);
+    expect(main).toBe(0);
+    expect(BACKGROUND_NICE).toBeGreaterThan(0);
+    // V8's platform threads and the worker, all but threads Node starts later (libuv's pool).
+    expect(others.filter((n: number) => n === BACKGROUND_NICE).length).toBeGreaterThanOrEqual(3);
+  },
+);

@@ -67,6 +67,12 @@ export interface TranslatorStats {
 
 const NO_PC = 1n; // an odd pc never matches a jump-cache lookup
 
+/** The cache key of a region entered at block `pc` of `region` (as Translator.where makes it). */
+function blockKey(pc: bigint, region: Region): string {
+  const p = region.paged;
+  return p ? `${pc}:${p.ppage}:${p.priv}` : `${pc}`;
+}
+
 export class Translator {
   /** Regions by key: the entry pc, and with paging the physical page and privilege too. */
   private readonly byEntry = new Map<string, Installed>();
@@ -78,9 +84,16 @@ export class Translator {
    * dropped, to be reported again if they stay hot.
    */
   private queued: { pc: bigint; at: Place }[] = [];
-  /** Jobs at the worker. */
-  private readonly pending = new Map<number, { regions: Pending[]; epoch: number }>();
+  /** Jobs at the worker, with the hot entries that their regions cover (see `covered`). */
+  private readonly pending = new Map<number, { regions: Pending[]; epoch: number; deferred: bigint[] }>();
   private readonly pendingEntries = new Set<string>();
+  /**
+   * The blocks of the regions at the worker (keys as in where()), by job. While a loop compiles,
+   * the interpreter runs on through it and its other block entries get hot too: they wait for the
+   * job instead of becoming regions of their own with the same code (sieve's inner loop was
+   * translated six times over).
+   */
+  private readonly covered = new Map<string, number>();
   private nextJob = 1;
   /** Bumped by flush(): results of jobs sent before it are stale. */
   private epoch = 0;
@@ -134,6 +147,8 @@ export class Translator {
     if (known) return this.publish(known, at.context);
     if (!this.worker) return this.translate(pc);
     if (this.pendingEntries.has(at.key)) return;
+    const job = this.covered.get(at.key);
+    if (job !== undefined) return void this.pending.get(job)?.deferred.push(pc);
     this.queued.push({ pc, at });
     this.pendingEntries.add(at.key);
     if (this.queued.length > MAX_QUEUED_HOT) {
@@ -170,14 +185,24 @@ export class Translator {
    */
   private submitQueued(): void {
     if (!this.worker || this.queued.length === 0 || this.pending.size >= JOBS_IN_FLIGHT) return;
-    const regions = this.queued.splice(-MAX_BATCH_REGIONS).map(({ pc, at }): Pending => {
-      const region = discoverRegion(this.core, pc, at.page);
-      return { region, code: this.codeOf(region), key: at.key, context: at.context };
-    });
     const id = this.nextJob++;
-    this.pending.set(id, { regions, epoch: this.epoch });
+    const job = { regions: [] as Pending[], epoch: this.epoch, deferred: [] as bigint[] };
+    this.pending.set(id, job);
+    for (const { pc, at } of this.queued.splice(-MAX_BATCH_REGIONS).reverse()) {
+      // The newest first: an entry inside a region discovered before it waits for that region.
+      const covering = this.covered.get(at.key);
+      if (covering !== undefined) {
+        this.pendingEntries.delete(at.key);
+        this.pending.get(covering)!.deferred.push(pc);
+        continue;
+      }
+      const region = discoverRegion(this.core, pc, at.page);
+      job.regions.push({ region, code: this.codeOf(region), key: at.key, context: at.context });
+      for (const b of region.blocks) this.covered.set(blockKey(b.start, region), id);
+    }
+    if (job.regions.length === 0) return void this.pending.delete(id);
     this.worker.submit(
-      regions.map((p) => p.region),
+      job.regions.map((p) => p.region),
       this.core.layout,
       this.ramSize,
       (result) => this.received(id, result),
@@ -204,6 +229,10 @@ export class Translator {
     const keep: ToInstall[] = [];
     job.regions.forEach(({ region, code, key, context }, index) => {
       this.pendingEntries.delete(key);
+      for (const b of region.blocks) {
+        const k = blockKey(b.start, region);
+        if (this.covered.get(k) === id) this.covered.delete(k);
+      }
       if (job.epoch !== this.epoch || this.byEntry.has(key)) return;
       const now = this.codeOf(region);
       const changed = now.some((bytes, i) => !bytes.every((b, k) => b === code[i][k]));
@@ -211,6 +240,9 @@ export class Translator {
       keep.push({ region, index, key, context });
     });
     if (batch && keep.length) this.install(keep, batch);
+    // Entries the job's regions cover but cannot be entered at (only the hot entry and return
+    // points are): counted again, so that they become regions if the interpreter keeps reaching them.
+    for (const pc of job.deferred) if (!this.reachable(pc)) this.rearm(pc);
     if (this.queued.length === 0) this.setThreshold(Math.max(this.threshold >>> 1, this.baseThreshold));
     this.submitQueued();
   }
@@ -415,6 +447,12 @@ export class Translator {
   private rearm(pc: bigint): void {
     const { layout, dv } = this.core;
     dv.setUint32(layout.hotCounters + (Number((pc >> 1n) & BigInt(layout.hotEntries - 1)) << 2), 0, true);
+  }
+
+  /** The jump cache takes block entries at `pc` into translated code now. */
+  private reachable(pc: bigint): boolean {
+    const { dv, layout } = this.core;
+    return dv.getBigUint64(this.jumpEntry(pc), true) === (pc ^ dv.getBigUint64(layout.jcContext, true));
   }
 
   private jumpEntry(pc: bigint): number {

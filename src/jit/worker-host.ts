@@ -20,22 +20,56 @@ export interface CompileWorker {
 }
 
 /**
- * The compile worker's nice value. On a 2-core machine the worker's binaryen (and V8 compiling
- * binaryen in background threads) competed with the guest's thread: Linux booted to its shell in
- * ~1.0 s on the jit with the worker at nice 0, ~0.7 s at 5 or 10. 5 rather than 10: on a machine
- * busy with other processes the worker still gets a quarter of a core, not a tenth, and hot code
- * is not left waiting for seconds.
+ * The nice value of the compile worker and of V8's background threads (src/jit/worker-host.ts:
+ * lowerBackgroundThreads). On a 2-core machine the guest's thread shared the cores with the
+ * worker's binaryen and with V8 compiling binaryen's hot functions with TurboFan on its 4
+ * background threads (~0.6 s of CPU during a Linux boot): the boot reached its shell in
+ * 0.7–0.9 s on the jit with the worker at 5 and those threads at 0, in ~0.6 s with all at 10.
+ * Not 19: on a machine busy with other processes the translator still gets a share of a core
+ * (a tenth of a nice-0 process's), and hot code is not left waiting for seconds.
  */
-export const COMPILE_WORKER_NICE = 5;
+export const BACKGROUND_NICE = 10;
 
 /**
- * Runs this thread (the compile worker) at COMPILE_WORKER_NICE. Only on Linux, where a thread's
+ * Runs this thread (the compile worker) at BACKGROUND_NICE. Only on Linux, where a thread's
  * nice value is its own (elsewhere it is the whole process's). A partitioned host's guest threads
  * stay at 0, level with other processes: the worker then gets less than a guest's share when
  * they fill every core, which slows translation but never stops it.
  */
 export async function lowerThreadPriority(): Promise<void> {
-  if (process.platform === 'linux') (await import('node:os')).setPriority(COMPILE_WORKER_NICE);
+  if (process.platform === 'linux') (await import('node:os')).setPriority(BACKGROUND_NICE);
+}
+
+/**
+ * The process's threads when this module loaded (Linux): V8's background threads, made at start-up,
+ * before any guest thread of a partitioned host, which must keep its priority.
+ */
+const startupThreads = await threadIds();
+
+async function threadIds(): Promise<number[]> {
+  if (typeof process === 'undefined' || process.platform !== 'linux') return [];
+  try {
+    return (await import('node:fs')).readdirSync('/proc/self/task').map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Lowers V8's background threads to BACKGROUND_NICE once the compile worker exists: they compile
+ * (TurboFan) the functions of binaryen that translation makes hot, for every isolate of the
+ * process, and must not take the guest's core. The main thread keeps its priority.
+ */
+async function lowerBackgroundThreads(): Promise<void> {
+  const { setPriority } = await import('node:os');
+  for (const tid of startupThreads) {
+    if (tid === process.pid) continue;
+    try {
+      setPriority(tid, BACKGROUND_NICE);
+    } catch {
+      // The thread ended, or the system refused: it only costs speed.
+    }
+  }
 }
 
 let shared: Promise<CompileWorker | undefined> | undefined;
@@ -144,6 +178,7 @@ async function start(): Promise<CompileWorker | undefined> {
   const url = await compiledWorkerUrl(import.meta.url, 'jit/compile-worker.js');
   if (!url) return undefined;
   worker = new Worker(url);
+  await lowerBackgroundThreads();
   const compile = overPort(worker);
   worker.on('error', () => {
     // A crashed worker only means slower code: its jobs never finish and the interpreter runs.
