@@ -439,41 +439,46 @@ export function execOp(): i32 {
     }
     if (jit && pc != fallthrough) {
       fallthrough = pc;
-      const j = JUMP_CACHE + ((<usize>(pc >> 1) & (JUMP_ENTRIES - 1)) << 4);
-      if (load<u64>(j) == (pc ^ context)) {
-        store<u64>(STAT_JC_HITS, load<u64>(STAT_JC_HITS) + 1);
-        // Translated code runs until it leaves its region; it keeps minstret itself.
-        setCsr(MINSTRET, csr(MINSTRET) + <u64>(steps - traps));
-        budget -= steps;
-        steps = 0;
-        traps = 0;
-        store<u64>(PC, pc);
-        const before = csr(MINSTRET);
-        store<u64>(INSTRET_LIMIT, before + <u64>budget);
-        const r = call_indirect<i32>(load<u32>(j, 8), load<u32>(j, 12));
-        const after = csr(MINSTRET);
-        store<u64>(STAT_TRANSLATED_INSNS, load<u64>(STAT_TRANSLATED_INSNS) + (after - before));
-        if (r != EXIT_CONTINUE) return r;
-        budget = <i32>(load<u64>(INSTRET_LIMIT) - after);
-        pc = load<u64>(PC);
-        fallthrough = ~pc;
-        continue;
-      }
+      // The entry's counter first: below the threshold it cannot have been translated (published
+      // entries have theirs at the maximum), and cold code, most block entries of a kernel's
+      // boot, skips the jump cache, four times the counters' size, and its cache misses.
       const h = HOT_COUNTERS + ((<usize>(pc >> 1) & (HOT_ENTRIES - 1)) << 2);
-      // Reported once: the host re-arms the counter (back to 0) when it needs to hear again.
-      const count = load<u32>(h) + 1;
-      store<u32>(h, count);
+      const count = load<u32>(h);
       const threshold = load<u32>(HOT_THRESHOLD);
-      // Only an entry that got hot may have been translated: cold code, most block entries of a
-      // kernel's boot, skips the region-index lookup.
-      if (count > threshold) {
+      if (count >= threshold) {
+        const j = JUMP_CACHE + ((<usize>(pc >> 1) & (JUMP_ENTRIES - 1)) << 4);
+        if (load<u64>(j) == (pc ^ context)) {
+          store<u64>(STAT_JC_HITS, load<u64>(STAT_JC_HITS) + 1);
+          // Translated code runs until it leaves its region; it keeps minstret itself.
+          setCsr(MINSTRET, csr(MINSTRET) + <u64>(steps - traps));
+          budget -= steps;
+          steps = 0;
+          traps = 0;
+          store<u64>(PC, pc);
+          const before = csr(MINSTRET);
+          store<u64>(INSTRET_LIMIT, before + <u64>budget);
+          const r = call_indirect<i32>(load<u32>(j, 8), load<u32>(j, 12));
+          const after = csr(MINSTRET);
+          store<u64>(STAT_TRANSLATED_INSNS, load<u64>(STAT_TRANSLATED_INSNS) + (after - before));
+          if (r != EXIT_CONTINUE) return r;
+          budget = <i32>(load<u64>(INSTRET_LIMIT) - after);
+          pc = load<u64>(PC);
+          fallthrough = ~pc;
+          continue;
+        }
         if (vmFetch && refillJumpCache(pc, j, context)) {
           fallthrough = ~pc; // the next iteration enters it
           continue;
         }
-        store<u64>(STAT_JC_MISSES, load<u64>(STAT_JC_MISSES) + 1);
-        if (count == threshold + 1) return leave(pc, steps - traps, EXIT_HOT);
-      } else store<u64>(STAT_JC_MISSES, load<u64>(STAT_JC_MISSES) + 1);
+        // Reported once, at the entry past the threshold; the counter then stays above it until
+        // the host re-arms it (back to 0) when it needs to hear again.
+        if (count == threshold) {
+          store<u32>(h, count + 1);
+          store<u64>(STAT_JC_MISSES, load<u64>(STAT_JC_MISSES) + 1);
+          return leave(pc, steps - traps, EXIT_HOT);
+        }
+      } else store<u32>(h, count + 1);
+      store<u64>(STAT_JC_MISSES, load<u64>(STAT_JC_MISSES) + 1);
     }
     steps++;
     let raw: u32;

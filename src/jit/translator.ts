@@ -66,6 +66,8 @@ export interface TranslatorStats {
 }
 
 const NO_PC = 1n; // an odd pc never matches a jump-cache lookup
+/** The hot counter of a published entry: above any threshold, so that the core looks it up. */
+const PUBLISHED = 0xffff_ffff;
 
 /** The cache key of a region entered at block `pc` of `region` (as Translator.where makes it). */
 function blockKey(pc: bigint, region: Region): string {
@@ -409,6 +411,8 @@ export class Translator {
       this.core.dv.setBigUint64(j, tag, true);
       this.core.dv.setUint32(j + 8, r.slot, true);
       this.core.dv.setUint32(j + 12, e.block, true);
+      // The core looks in the jump cache only at entries whose counter reached the threshold.
+      this.core.dv.setUint32(this.counter(e.pc), PUBLISHED, true);
     }
   }
 
@@ -445,8 +449,13 @@ export class Translator {
 
   /** Lets the core report `pc` hot again (it reports each block entry once per re-arm). */
   private rearm(pc: bigint): void {
-    const { layout, dv } = this.core;
-    dv.setUint32(layout.hotCounters + (Number((pc >> 1n) & BigInt(layout.hotEntries - 1)) << 2), 0, true);
+    this.core.dv.setUint32(this.counter(pc), 0, true);
+  }
+
+  /** The address of the hot counter of block entries at `pc`. */
+  private counter(pc: bigint): number {
+    const { layout } = this.core;
+    return layout.hotCounters + (Number((pc >> 1n) & BigInt(layout.hotEntries - 1)) << 2);
   }
 
   /** The jump cache takes block entries at `pc` into translated code now. */
