@@ -408,3 +408,19 @@ test.runIf(process.platform === 'linux')(
     expect(others.filter((n: number) => n === BACKGROUND_NICE).length).toBeGreaterThanOrEqual(3);
   },
 );
+
+test('the compile worker hands back modules V8 has compiled: the main thread only instantiates them', async () => {
+  const { compileWorker, holdingCompileWorker } = await import('../src/jit/worker-host.ts');
+  const { discoverRegion, regionExport } = await import('../src/jit/region.ts');
+  const vm = await createMachine({ engine: 'interp', memory: 1 << 20 });
+  vm.writeMemory(RAM, code(ADDI_A0_A0(1), J_BACK_4));
+  const worker = await compileWorker();
+  expect(worker).toBeDefined();
+  const batch = await holdingCompileWorker(
+    new Promise<import('../src/jit/codegen.ts').CompiledBatch | undefined>((resolve) =>
+      worker!.submit([discoverRegion(vm.core, RAM)], vm.core.layout, 1 << 20, resolve),
+    ),
+  );
+  expect(batch?.module).toBeInstanceOf(WebAssembly.Module);
+  expect(WebAssembly.Module.exports(batch!.module!).map((e) => e.name)).toContain(regionExport(0));
+});

@@ -53,6 +53,13 @@ export interface CompiledBatch {
   regions: RegionInfo[];
   /** Milliseconds spent building and emitting. */
   buildMs: number;
+  /**
+   * The bytes compiled by V8, where a compile worker did it (a WebAssembly.Module posted to
+   * another thread shares its code): the main thread then only instantiates it.
+   */
+  module?: WebAssembly.Module;
+  /** Milliseconds V8 spent compiling `module`. */
+  compileMs?: number;
 }
 
 /** Builds and emits one module for `regions` (in the main thread or in a compile worker). */
