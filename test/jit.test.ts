@@ -396,16 +396,19 @@ test.runIf(process.platform === 'linux')(
         "const { readdirSync, readFileSync } = await import('node:fs');\n" +
         "const nice = (t) => Number(readFileSync(`/proc/self/task/${t}/stat`, 'utf8').split(') ')[1].split(' ')[16]);\n" +
         'console.log(JSON.stringify({ main: nice(process.pid), BACKGROUND_NICE: w.BACKGROUND_NICE,\n' +
+        '  COMPILE_WORKER_NICE: w.COMPILE_WORKER_NICE,\n' +
         '  others: readdirSync("/proc/self/task").filter((t) => Number(t) !== process.pid).map(nice) }));\n',
     );
     const r = spawnSync(process.execPath, [script], { encoding: 'utf8' });
     rmSync(dir, { recursive: true, force: true });
     expect(r.stderr).toBe('');
-    const { main, BACKGROUND_NICE, others } = JSON.parse(r.stdout);
+    const { main, BACKGROUND_NICE, COMPILE_WORKER_NICE, others } = JSON.parse(r.stdout);
     expect(main).toBe(0);
-    expect(BACKGROUND_NICE).toBeGreaterThan(0);
-    // V8's platform threads and the worker, all but threads Node starts later (libuv's pool).
+    expect(COMPILE_WORKER_NICE).toBeGreaterThan(0);
+    expect(BACKGROUND_NICE).toBeGreaterThan(COMPILE_WORKER_NICE);
+    // V8's platform threads (Node starts 4), and the worker.
     expect(others.filter((n: number) => n === BACKGROUND_NICE).length).toBeGreaterThanOrEqual(3);
+    expect(others.filter((n: number) => n === COMPILE_WORKER_NICE).length).toBe(1);
   },
 );
 

@@ -20,24 +20,30 @@ export interface CompileWorker {
 }
 
 /**
- * The nice value of the compile worker and of V8's background threads (src/jit/worker-host.ts:
- * lowerBackgroundThreads). On a 2-core machine the guest's thread shared the cores with the
- * worker's binaryen and with V8 compiling binaryen's hot functions with TurboFan on its 4
- * background threads (~0.6 s of CPU during a Linux boot): the boot reached its shell in
- * 0.7–0.9 s on the jit with the worker at 5 and those threads at 0, in ~0.6 s with all at 10.
- * Not 19: on a machine busy with other processes the translator still gets a share of a core
- * (a tenth of a nice-0 process's), and hot code is not left waiting for seconds.
+ * The compile worker's nice value. On a 2-core machine binaryen competed with the guest's thread;
+ * 5 rather than more: a partitioned host's guest threads (at 0) fill every core, and with the
+ * worker at 10 eight guests of one workload waited seconds for their translations (622 MIPS in
+ * all, against 2239 at 5).
+ */
+export const COMPILE_WORKER_NICE = 5;
+
+/**
+ * The nice value of V8's background threads once the compile worker runs (lowerBackgroundThreads):
+ * as code generation warms binaryen up, V8 compiles binaryen's hot functions with TurboFan there,
+ * ~0.6 s of CPU on 4 threads during a Linux boot, at the guest thread's priority: the boot reached
+ * its shell in 0.7–0.9 s on the jit, ~0.6 s with them at 10. Not 19: on a machine busy with other
+ * processes they still get a share of a core, and translated code still tiers up.
  */
 export const BACKGROUND_NICE = 10;
 
 /**
- * Runs this thread (the compile worker) at BACKGROUND_NICE. Only on Linux, where a thread's
+ * Runs this thread (the compile worker) at COMPILE_WORKER_NICE. Only on Linux, where a thread's
  * nice value is its own (elsewhere it is the whole process's). A partitioned host's guest threads
  * stay at 0, level with other processes: the worker then gets less than a guest's share when
  * they fill every core, which slows translation but never stops it.
  */
 export async function lowerThreadPriority(): Promise<void> {
-  if (process.platform === 'linux') (await import('node:os')).setPriority(BACKGROUND_NICE);
+  if (process.platform === 'linux') (await import('node:os')).setPriority(COMPILE_WORKER_NICE);
 }
 
 /**
