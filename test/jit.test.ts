@@ -285,31 +285,24 @@ test('hot entries beyond what the worker keeps up with are dropped, oldest first
   expect(threshold()).toBe(64);
 });
 
-/** A conditional branch (funct3: 0 beq, 1 bne) from rs1 and rs2 to `offset` bytes away. */
-function branch(funct3: number, rs1: number, rs2: number, offset: number): number {
-  const o = offset & 0x1fff;
-  return (
-    (((o >> 12) & 1) << 31) |
-    (((o >> 5) & 0x3f) << 25) |
-    (rs2 << 20) |
-    (rs1 << 15) |
-    (funct3 << 12) |
-    (((o >> 1) & 0xf) << 8) |
-    (((o >> 11) & 1) << 7) |
-    0x63
-  );
-}
-
 test('block entries inside a region at the worker wait for it instead of becoming regions of their own', async () => {
   const { Translator } = await import('../src/jit/translator.ts');
   const { compileRegions } = await import('../src/jit/codegen.ts');
+  const { encode } = await import('./helpers/encode.ts');
   const vm = await createMachine({ engine: 'interp', memory: 1 << 20 });
   const { dv, layout } = vm.core;
   // A loop with three block entries (0, 8, 12), its exit (16), and code it never reaches (20).
   const J_SELF = 0x0000006f; // jal zero,0
   vm.writeMemory(
     RAM,
-    code(ADDI_A0_A0(1), branch(0, 10, 12, 8), ADDI_A0_A0(1), branch(1, 10, 11, -12), J_SELF, J_SELF),
+    code(
+      ADDI_A0_A0(1),
+      encode('beq', { rs1: 10, rs2: 12, imm: 8 }).raw,
+      ADDI_A0_A0(1),
+      encode('bne', { rs1: 10, rs2: 11, imm: -12 }).raw,
+      J_SELF,
+      J_SELF,
+    ),
   );
   dv.setUint32(layout.hotThreshold, 64, true);
   const jobs: { entries: bigint[]; answer: () => void }[] = [];

@@ -159,12 +159,15 @@ export async function minimizePriv(
     const d = await qemuDiff(q, configs);
     return d !== undefined && !d.startsWith('qemu did not exit');
   },
+  /** Date.now() past which it stops shrinking (what it has by then is returned). */
+  until = Infinity,
 ): Promise<PrivProgram> {
   const build = (steps: StepPlan[]) => buildProgram(p.seed, steps);
-  let steps = await ddmin(p.steps, (xs) => fails(build(xs)));
+  const shrinks = async (q: PrivProgram) => Date.now() < until && (await fails(q));
+  let steps = await ddmin(p.steps, (xs) => shrinks(build(xs)));
   for (let k = 0; k < steps.length; k++) {
     const ops = await ddmin(steps[k].ops, (os) =>
-      fails(build(steps.map((s, i) => (i === k ? { ...s, ops: os } : s)))),
+      shrinks(build(steps.map((s, i) => (i === k ? { ...s, ops: os } : s)))),
     );
     steps = steps.map((s, i) => (i === k ? { ...s, ops } : s));
   }
