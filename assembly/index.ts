@@ -77,6 +77,7 @@ export const layoutHotCounters: usize = L.HOT_COUNTERS;
 export const layoutRegionIndex: usize = L.REGION_INDEX;
 export const layoutRegionIndexEntries: u32 = L.REGION_INDEX_ENTRIES;
 export const layoutHotEntries: u32 = L.HOT_ENTRIES;
+export const layoutHotPublished: u32 = L.HOT_PUBLISHED;
 export const layoutCodeLines: usize = L.CODE_LINES;
 export const layoutCodeLineShift: u64 = L.CODE_LINE_SHIFT;
 

@@ -8,7 +8,7 @@ import {
   EXIT_ADDR, EXIT_BUDGET, EXIT_CAUSE, EXIT_CODE_WRITE, EXIT_ECALL, EXIT_FATAL, EXIT_FLAGS, EXIT_LEN, EXIT_MMIO,
   EXIT_RD, EXIT_SIZE, EXIT_VALUE, EXIT_WATCH, EXIT_WFI, MMIO_SIGNED, MMIO_STORE, PAGE_CODE, PAGE_FLAGS,
   PAGE_WATCH, PC, RAM, RAM_BASE, RAM_SIZE, REGS, RESERVATION, CODE_LINES, CODE_LINE_SHIFT, CONFIG_JIT,
-  EXIT_CONTINUE, EXIT_HOT, HOT_COUNTERS, STAT_JC_HITS, STAT_JC_MISSES, STAT_TRANSLATED_INSNS, HOT_ENTRIES, HOT_THRESHOLD, INSTRET_LIMIT, JUMP_CACHE, JUMP_ENTRIES,
+  EXIT_CONTINUE, EXIT_HOT, HOT_COUNTERS, HOT_PUBLISHED, STAT_JC_HITS, STAT_JC_MISSES, STAT_TRANSLATED_INSNS, HOT_ENTRIES, HOT_THRESHOLD, INSTRET_LIMIT, JUMP_CACHE, JUMP_ENTRIES,
   EXIT_MODE, TLB_FETCH, TLB_LOAD, TLB_STORE, JC_CONTEXT, JC_GENERATION, MMIO_FLOAT, REGION_INDEX, REGION_INDEX_ENTRIES,
 } from './layout';
 import { BOX, execFloat } from './fpu';
@@ -377,17 +377,20 @@ function interpretPagedJit(budget: i32, mode: i32): i32 {
 
 // A block entry under paging missed the jump cache: if the region index (layout.ts: REGION_INDEX)
 // holds a translation of this pc from the physical page it maps to now, at this privilege, put it
-// in jump-cache entry `j`. Only when the fetch TLB already maps pc; otherwise the fetch fills it
-// and the next entry here finds it.
-function refillJumpCache(pc: u64, j: usize, context: u64): bool {
+// in jump-cache entry `j` (REFILLED). Only when the fetch TLB already maps pc (else UNMAPPED: the
+// fetch fills it and the next entry here finds it); NOT_INDEXED when it maps pc but nothing is there.
+const REFILLED = 1;
+const NOT_INDEXED = 0;
+const UNMAPPED = -1;
+function refillJumpCache(pc: u64, j: usize, context: u64): i32 {
   const e = tlbEntry(TLB_FETCH, pc);
-  if (load<u64>(e) != tlbTag(pc, ACCESS_FETCH)) return false;
+  if (load<u64>(e) != tlbTag(pc, ACCESS_FETCH)) return UNMAPPED;
   const r = REGION_INDEX + ((<usize>(pc >> 1) & (REGION_INDEX_ENTRIES - 1)) << 5);
   const page = (pc & ~(<u64>0xfff)) + load<u64>(e, 8);
-  if (load<u64>(r) != pc || load<u64>(r, 8) != (page | (priv() + 1))) return false;
+  if (load<u64>(r) != pc || load<u64>(r, 8) != (page | (priv() + 1))) return NOT_INDEXED;
   store<u64>(j, pc ^ context);
   store<u64>(j, load<u64>(r, 16), 8); // table index and block
-  return true;
+  return REFILLED;
 }
 
 /**
@@ -466,14 +469,17 @@ export function execOp(): i32 {
           fallthrough = ~pc;
           continue;
         }
-        if (vmFetch && refillJumpCache(pc, j, context)) {
+        const refill = vmFetch ? refillJumpCache(pc, j, context) : NOT_INDEXED;
+        if (refill == REFILLED) {
           fallthrough = ~pc; // the next iteration enters it
           continue;
         }
-        // Reported once, at the entry past the threshold; the counter then stays above it until
-        // the host re-arms it (back to 0) when it needs to hear again.
-        if (count == threshold) {
-          store<u32>(h, count + 1);
+        // Reported at the entry past the threshold, and again when a translation published here
+        // is gone (invalidated, flushed, or another page mapped at this pc since; after a TLB
+        // flush, only once the fetch TLB maps pc again and the region index has nothing): the
+        // counter then stays just above the threshold until the host re-arms it (back to 0).
+        if (count == threshold || (count == HOT_PUBLISHED && refill == NOT_INDEXED)) {
+          store<u32>(h, threshold + 1);
           store<u64>(STAT_JC_MISSES, load<u64>(STAT_JC_MISSES) + 1);
           return leave(pc, steps - traps, EXIT_HOT);
         }

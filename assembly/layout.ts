@@ -90,6 +90,9 @@ export const JUMP_CACHE: usize = 0x60_0000;
 export const JUMP_ENTRIES: u32 = 1 << 16; // 16 bytes each: u64 pc, u32 table index, u32 entry block
 export const HOT_COUNTERS: usize = 0x70_0000;
 export const HOT_ENTRIES: u32 = 1 << 16;
+// The hot counter of an entry whose translation the host published in the jump cache: above any
+// threshold, so that the core looks it up; found missing there, the entry is reported hot again.
+export const HOT_PUBLISHED: u32 = 0xffff_ffff;
 // Translated regions made under paging, by virtual pc, physical page and privilege: where a block
 // entry that misses the jump cache finds its translation again after a TLB flush moved the hart to
 // a new jump-cache generation (satp writes, SFENCE.VMA), without waiting to get hot again. QEMU

@@ -17,7 +17,7 @@ function code(...words: number[]): Uint8Array {
   return b;
 }
 
-test('a loop is translated, runs within its budget, and a host write to it invalidates it', async () => {
+test('a loop is translated, runs within its budget, and a host write to it invalidates it: the new code is translated in its turn', async () => {
   const vm = await createMachine({ engine: 'jit', jitThreshold: 0, memory: 1 << 20 });
   await vm.jitReady();
   vm.writeMemory(RAM, code(ADDI_A0_A0(1), J_BACK_4));
@@ -40,6 +40,10 @@ test('a loop is translated, runs within its budget, and a host write to it inval
   r = vm.runFor(10_000n);
   const ran = vm.instret - first;
   expect(vm.getReg(10)).toBe((ran / 2n) * 2n); // the new code adds 2 per iteration
+  // The rewritten loop is translated in its turn, and runs translated.
+  const after = vm.jitStats()!;
+  expect(after.regions).toBeGreaterThan(stats.regions);
+  expect(after.translatedInsns - stats.translatedInsns).toBeGreaterThan(9_000);
 });
 
 test('--stats reports translator figures and exits by reason on the jit', () => {

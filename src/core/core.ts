@@ -77,6 +77,8 @@ export interface Layout {
   jumpEntries: number;
   hotCounters: number;
   hotEntries: number;
+  /** The hot counter of a published entry (layout.ts HOT_PUBLISHED). */
+  hotPublished: number;
   regionIndex: number;
   regionIndexEntries: number;
   codeLines: number;
@@ -193,6 +195,7 @@ export class Core {
       jumpEntries: n('layoutJumpEntries'),
       hotCounters: n('layoutHotCounters'),
       hotEntries: n('layoutHotEntries'),
+      hotPublished: n('layoutHotPublished'),
       regionIndex: n('layoutRegionIndex'),
       regionIndexEntries: n('layoutRegionIndexEntries'),
       codeLines: n('layoutCodeLines'),

@@ -66,8 +66,6 @@ export interface TranslatorStats {
 }
 
 const NO_PC = 1n; // an odd pc never matches a jump-cache lookup
-/** The hot counter of a published entry: above any threshold, so that the core looks it up. */
-const PUBLISHED = 0xffff_ffff;
 
 /** The cache key of a region entered at block `pc` of `region` (as Translator.where makes it). */
 function blockKey(pc: bigint, region: Region): string {
@@ -354,6 +352,8 @@ export class Translator {
       const j = this.jumpEntry(e.pc);
       if (dv.getBigUint64(j, true) !== NO_PC && dv.getUint32(j + 8, true) === r.slot)
         dv.setBigUint64(j, NO_PC, true);
+      // Counted again from 0: code that is rewritten is translated again once it got hot again.
+      this.rearm(e.pc);
     }
     this.core.table.set(r.slot, null);
     this.freeSlots.push(r.slot);
@@ -413,7 +413,7 @@ export class Translator {
       this.core.dv.setUint32(j + 8, r.slot, true);
       this.core.dv.setUint32(j + 12, e.block, true);
       // The core looks in the jump cache only at entries whose counter reached the threshold.
-      this.core.dv.setUint32(this.counter(e.pc), PUBLISHED, true);
+      this.core.dv.setUint32(this.counter(e.pc), this.core.layout.hotPublished, true);
     }
   }
 
