@@ -49,23 +49,19 @@
   (local $36 i64)
   (local $37 i64)
   (local $38 i32)
-  (local $39 i32)
-  (local $40 i64)
-  (local $41 i32)
-  (local $42 i64)
+  (local $39 i64)
+  (local $40 i32)
+  (local $41 i64)
+  (local $42 i32)
   (local $43 i32)
-  (local $44 i32)
+  (local $44 i64)
   (local $45 i32)
-  (local $46 i64)
-  (local $47 i32)
+  (local $46 i32)
+  (local $47 i64)
   (local $48 i32)
   (local $49 i32)
   (local $50 i64)
   (local $51 i32)
-  (local $52 i32)
-  (local $53 i32)
-  (local $54 i64)
-  (local $55 i32)
   (local.set $14
    (i64.load
     (i32.const 4176)
@@ -97,7 +93,7 @@
      )
     )
    )
-   (local.set $40
+   (local.set $39
     (i64.or
      (i64.or
       (i64.shl
@@ -164,53 +160,42 @@
         (i32.const 4)
        )
       )
-      (local.set $39
-       (if (result i32)
-        (i32.and
-         (i64.eq
-          (i64.load offset=14696448
-           (local.get $38)
-          )
-          (i64.or
-           (i64.shl
-            (i64.shr_u
-             (local.get $37)
-             (i64.const 12)
-            )
-            (i64.const 6)
-           )
-           (local.get $40)
-          )
+      (if
+       (i32.and
+        (i64.eq
+         (i64.load offset=14696448
+          (local.get $38)
          )
-         (i64.le_u
-          (i64.and
-           (local.get $37)
-           (i64.const 4095)
+         (i64.or
+          (i64.shl
+           (i64.shr_u
+            (local.get $37)
+            (i64.const 12)
+           )
+           (i64.const 6)
           )
-          (i64.const 4088)
+          (local.get $39)
          )
         )
-        (then
-         (i32.wrap_i64
-          (i64.add
-           (local.get $37)
-           (i64.load offset=14696456
-            (local.get $38)
-           )
-          )
+        (i64.le_u
+         (i64.and
+          (local.get $37)
+          (i64.const 4095)
          )
-        )
-        (else
-         (i32.const 0)
+         (i64.const 4088)
         )
        )
-      )
-      (if
-       (local.get $39)
        (then
         (local.set $14
          (i64.load align=1
-          (local.get $39)
+          (i32.wrap_i64
+           (i64.add
+            (local.get $37)
+            (i64.load offset=14696456
+             (local.get $38)
+            )
+           )
+          )
          )
         )
        )
@@ -242,7 +227,7 @@
         (local.set $4
          (i64.const -1)
         )
-        (local.set $41
+        (local.set $40
          (call $execOp)
         )
         (block
@@ -256,7 +241,7 @@
            )
           )
          )
-         (local.set $40
+         (local.set $39
           (i64.or
            (i64.or
             (i64.shl
@@ -306,7 +291,7 @@
         )
         (if
          (i32.or
-          (local.get $41)
+          (local.get $40)
           (i64.ne
            (i64.load
             (i32.const 4360)
@@ -326,9 +311,9 @@
            )
            (local.set $2
             (select
-             (local.get $41)
+             (local.get $40)
              (i32.const -1)
-             (local.get $41)
+             (local.get $40)
             )
            )
            (br $exit)
@@ -337,18 +322,18 @@
         )
        )
       )
-      (local.set $42
+      (local.set $41
        (i64.add
         (local.get $15)
         (i64.const 16)
        )
       )
-      (local.set $43
+      (local.set $42
        (i32.shl
         (i32.and
          (i32.wrap_i64
           (i64.shr_u
-           (local.get $42)
+           (local.get $41)
            (i64.const 12)
           )
          )
@@ -357,52 +342,41 @@
         (i32.const 4)
        )
       )
-      (local.set $44
-       (if (result i32)
-        (i32.and
-         (i64.eq
-          (i64.load offset=14712832
-           (local.get $43)
-          )
-          (i64.or
-           (i64.shl
-            (i64.shr_u
-             (local.get $42)
-             (i64.const 12)
-            )
-            (i64.const 6)
-           )
-           (local.get $40)
-          )
+      (if
+       (i32.and
+        (i64.eq
+         (i64.load offset=14712832
+          (local.get $42)
          )
-         (i64.le_u
-          (i64.and
-           (local.get $42)
-           (i64.const 4095)
+         (i64.or
+          (i64.shl
+           (i64.shr_u
+            (local.get $41)
+            (i64.const 12)
+           )
+           (i64.const 6)
           )
-          (i64.const 4088)
+          (local.get $39)
          )
         )
-        (then
-         (i32.wrap_i64
-          (i64.add
-           (local.get $42)
-           (i64.load offset=14712840
-            (local.get $43)
-           )
-          )
+        (i64.le_u
+         (i64.and
+          (local.get $41)
+          (i64.const 4095)
          )
-        )
-        (else
-         (i32.const 0)
+         (i64.const 4088)
         )
        )
-      )
-      (if
-       (local.get $44)
        (then
         (i64.store align=1
-         (local.get $44)
+         (i32.wrap_i64
+          (i64.add
+           (local.get $41)
+           (i64.load offset=14712840
+            (local.get $42)
+           )
+          )
+         )
          (local.get $14)
         )
        )
@@ -434,7 +408,7 @@
         (local.set $4
          (i64.const -2)
         )
-        (local.set $45
+        (local.set $43
          (call $execOp)
         )
         (block
@@ -448,7 +422,7 @@
            )
           )
          )
-         (local.set $40
+         (local.set $39
           (i64.or
            (i64.or
             (i64.shl
@@ -493,7 +467,7 @@
         )
         (if
          (i32.or
-          (local.get $45)
+          (local.get $43)
           (i64.ne
            (i64.load
             (i32.const 4360)
@@ -513,9 +487,9 @@
            )
            (local.set $2
             (select
-             (local.get $45)
+             (local.get $43)
              (i32.const -1)
-             (local.get $45)
+             (local.get $43)
             )
            )
            (br $exit)
@@ -524,18 +498,18 @@
         )
        )
       )
-      (local.set $46
+      (local.set $44
        (i64.add
         (local.get $15)
         (i64.const 0)
        )
       )
-      (local.set $47
+      (local.set $45
        (i32.shl
         (i32.and
          (i32.wrap_i64
           (i64.shr_u
-           (local.get $46)
+           (local.get $44)
            (i64.const 12)
           )
          )
@@ -544,53 +518,42 @@
         (i32.const 4)
        )
       )
-      (local.set $48
-       (if (result i32)
-        (i32.and
-         (i64.eq
-          (i64.load offset=14696448
-           (local.get $47)
-          )
-          (i64.or
-           (i64.shl
-            (i64.shr_u
-             (local.get $46)
-             (i64.const 12)
-            )
-            (i64.const 6)
-           )
-           (local.get $40)
-          )
+      (if
+       (i32.and
+        (i64.eq
+         (i64.load offset=14696448
+          (local.get $45)
          )
-         (i64.le_u
-          (i64.and
-           (local.get $46)
-           (i64.const 4095)
+         (i64.or
+          (i64.shl
+           (i64.shr_u
+            (local.get $44)
+            (i64.const 12)
+           )
+           (i64.const 6)
           )
-          (i64.const 4092)
+          (local.get $39)
          )
         )
-        (then
-         (i32.wrap_i64
-          (i64.add
-           (local.get $46)
-           (i64.load offset=14696456
-            (local.get $47)
-           )
-          )
+        (i64.le_u
+         (i64.and
+          (local.get $44)
+          (i64.const 4095)
          )
-        )
-        (else
-         (i32.const 0)
+         (i64.const 4092)
         )
        )
-      )
-      (if
-       (local.get $48)
        (then
         (local.set $16
          (i64.load32_s align=1
-          (local.get $48)
+          (i32.wrap_i64
+           (i64.add
+            (local.get $44)
+            (i64.load offset=14696456
+             (local.get $45)
+            )
+           )
+          )
          )
         )
        )
@@ -622,7 +585,7 @@
         (local.set $4
          (i64.const -3)
         )
-        (local.set $49
+        (local.set $46
          (call $execOp)
         )
         (block
@@ -636,7 +599,7 @@
            )
           )
          )
-         (local.set $40
+         (local.set $39
           (i64.or
            (i64.or
             (i64.shl
@@ -686,7 +649,7 @@
         )
         (if
          (i32.or
-          (local.get $49)
+          (local.get $46)
           (i64.ne
            (i64.load
             (i32.const 4360)
@@ -706,9 +669,9 @@
            )
            (local.set $2
             (select
-             (local.get $49)
+             (local.get $46)
              (i32.const -1)
-             (local.get $49)
+             (local.get $46)
             )
            )
            (br $exit)
@@ -717,18 +680,18 @@
         )
        )
       )
-      (local.set $50
+      (local.set $47
        (i64.add
         (local.get $15)
         (i64.const 1)
        )
       )
-      (local.set $51
+      (local.set $48
        (i32.shl
         (i32.and
          (i32.wrap_i64
           (i64.shr_u
-           (local.get $50)
+           (local.get $47)
            (i64.const 12)
           )
          )
@@ -737,52 +700,41 @@
         (i32.const 4)
        )
       )
-      (local.set $52
-       (if (result i32)
-        (i32.and
-         (i64.eq
-          (i64.load offset=14712832
-           (local.get $51)
-          )
-          (i64.or
-           (i64.shl
-            (i64.shr_u
-             (local.get $50)
-             (i64.const 12)
-            )
-            (i64.const 6)
-           )
-           (local.get $40)
-          )
+      (if
+       (i32.and
+        (i64.eq
+         (i64.load offset=14712832
+          (local.get $48)
          )
-         (i64.le_u
-          (i64.and
-           (local.get $50)
-           (i64.const 4095)
+         (i64.or
+          (i64.shl
+           (i64.shr_u
+            (local.get $47)
+            (i64.const 12)
+           )
+           (i64.const 6)
           )
+          (local.get $39)
+         )
+        )
+        (i64.le_u
+         (i64.and
+          (local.get $47)
           (i64.const 4095)
          )
+         (i64.const 4095)
         )
-        (then
+       )
+       (then
+        (i64.store8
          (i32.wrap_i64
           (i64.add
-           (local.get $50)
+           (local.get $47)
            (i64.load offset=14712840
-            (local.get $51)
+            (local.get $48)
            )
           )
          )
-        )
-        (else
-         (i32.const 0)
-        )
-       )
-      )
-      (if
-       (local.get $52)
-       (then
-        (i64.store8
-         (local.get $52)
          (local.get $16)
         )
        )
@@ -814,7 +766,7 @@
         (local.set $4
          (i64.const -4)
         )
-        (local.set $53
+        (local.set $49
          (call $execOp)
         )
         (block
@@ -828,7 +780,7 @@
            )
           )
          )
-         (local.set $40
+         (local.set $39
           (i64.or
            (i64.or
             (i64.shl
@@ -873,7 +825,7 @@
         )
         (if
          (i32.or
-          (local.get $53)
+          (local.get $49)
           (i64.ne
            (i64.load
             (i32.const 4360)
@@ -893,9 +845,9 @@
            )
            (local.set $2
             (select
-             (local.get $53)
+             (local.get $49)
              (i32.const -1)
-             (local.get $53)
+             (local.get $49)
             )
            )
            (br $exit)
@@ -910,7 +862,7 @@
         (i64.const 5)
        )
       )
-      (local.set $54
+      (local.set $50
        (i64.and
         (i64.add
          (local.get $5)
@@ -922,7 +874,7 @@
      )
      (block
       (local.set $3
-       (local.get $54)
+       (local.get $50)
       )
       (local.set $2
        (i32.const -1)
@@ -959,7 +911,7 @@
     (i32.const -1)
    )
    (then
-    (local.set $55
+    (local.set $51
      (i32.add
       (i32.shl
        (i32.and
@@ -980,7 +932,7 @@
      (i32.and
       (i64.eq
        (i64.load
-        (local.get $55)
+        (local.get $51)
        )
        (i64.xor
         (local.get $3)
@@ -1010,10 +962,10 @@
       )
       (return_call_indirect (type $0)
        (i32.load offset=12
-        (local.get $55)
+        (local.get $51)
        )
        (i32.load offset=8
-        (local.get $55)
+        (local.get $51)
        )
       )
      )

@@ -370,9 +370,8 @@ function fload(size: 4 | 8): Emitter {
     const value = (ptr: Ref, offset = 0) =>
       size === 8 ? m.i64.load(offset, 1, ptr) : m.i64.or(m.i64.load32_u(offset, 1, ptr), c.i64(BOX));
     if (c.paged) {
-      const p = tlbLookup(c, i, c.layout.tlbLoad, size);
-      const ptr = () => m.local.get(p, binaryen.i32);
-      return guarded(c, m.i32.and(fsOk(c, true), m.i32.ne(ptr(), c.i32(0))), () => c.set(i.rd, value(ptr())));
+      const { hit, address } = tlbLookup(c, i, c.layout.tlbLoad, size);
+      return guarded(c, m.i32.and(fsOk(c, true), hit), () => c.set(i.rd, value(address())));
     }
     const off = ramOffset(c, i);
     const offGet = () => m.local.get(off, binaryen.i64);
@@ -387,9 +386,8 @@ function fstore(size: 4 | 8): Emitter {
     const put = (ptr: Ref, offset = 0) =>
       size === 8 ? m.i64.store(offset, 1, ptr, c.get(i.rs2)) : m.i64.store32(offset, 1, ptr, c.get(i.rs2));
     if (c.paged) {
-      const p = tlbLookup(c, i, c.layout.tlbStore, size);
-      const ptr = () => m.local.get(p, binaryen.i32);
-      return guarded(c, m.i32.and(fsOk(c, false), m.i32.ne(ptr(), c.i32(0))), () => c.emit(put(ptr())));
+      const { hit, address } = tlbLookup(c, i, c.layout.tlbStore, size);
+      return guarded(c, m.i32.and(fsOk(c, false), hit), () => c.emit(put(address())));
     }
     const off = ramOffset(c, i);
     const offGet = () => m.local.get(off, binaryen.i64);

@@ -26,65 +26,54 @@ export function fastLimit(c: Ctx): Ref {
 }
 
 /**
- * With paging on: the Wasm address of va = rs1 + imm when the TLB has its page for this access
- * (and the access stays in the page), in a fresh i32 local set to 0 otherwise; returns the local.
+ * With paging on: whether the TLB has va = rs1 + imm's page for this access (and the access stays
+ * in the page), and the Wasm address of va then. One branch on `hit` does the access.
  *   e = ((va >> 12) & (entries - 1)) * 16            (the table's address is the loads' static offset)
- *   p = (tlb[e].tag == (va >> 12) << 6 | tlbLow && (va & 0xfff) <= 4096 - size) ? wrap(va + tlb[e].addend) : 0
+ *   hit = tlb[e].tag == (va >> 12) << 6 | tlbLow && (va & 0xfff) <= 4096 - size
+ *   address = wrap(va + tlb[e].addend)
  */
-export function tlbLookup(c: Ctx, i: Insn, table: number, size: number): number {
+export function tlbLookup(c: Ctx, i: Insn, table: number, size: number): { hit: Ref; address: () => Ref } {
   const m = c.m;
   const va = c.temp();
   const e = c.temp(binaryen.i32);
-  const p = c.temp(binaryen.i32);
   const vaGet = () => m.local.get(va, binaryen.i64);
   const eGet = () => m.local.get(e, binaryen.i32);
   const page = () => m.i64.shr_u(vaGet(), c.i64(12));
   c.emit(
     m.local.set(va, m.i64.add(c.get(i.rs1), c.i64(i.imm))),
     m.local.set(e, m.i32.shl(m.i32.and(m.i32.wrap(page()), c.i32(c.layout.tlbEntries - 1)), c.i32(4))),
-    m.local.set(
-      p,
-      m.if(
-        m.i32.and(
-          m.i64.eq(
-            m.i64.load(table, 8, eGet()),
-            m.i64.or(m.i64.shl(page(), c.i64(6)), m.local.get(c.tlbLow, binaryen.i64)),
-          ),
-          m.i64.le_u(m.i64.and(vaGet(), c.i64(0xfff)), c.i64(4096 - size)),
-        ),
-        m.i32.wrap(m.i64.add(vaGet(), m.i64.load(table + 8, 8, eGet()))),
-        c.i32(0),
-      ),
-    ),
   );
-  return p;
-}
-
-// Paged: if (p = tlbLookup(load)) rd = load(p) else the interpreter's op (walk, fault, MMIO)
-function pagedLoad(kind: Kind, size: number): Emitter {
-  return (c, i) => {
-    const m = c.m;
-    const p = tlbLookup(c, i, c.layout.tlbLoad, size);
-    const fast = c.capture(() => c.set(i.rd, kind(c, m.local.get(p, binaryen.i32), 0)));
-    const slow = c.capture(() => c.fallback());
-    c.emit(m.if(m.local.get(p, binaryen.i32), m.block(null, fast), m.block(null, slow)));
+  return {
+    hit: m.i32.and(
+      m.i64.eq(
+        m.i64.load(table, 8, eGet()),
+        m.i64.or(m.i64.shl(page(), c.i64(6)), m.local.get(c.tlbLow, binaryen.i64)),
+      ),
+      m.i64.le_u(m.i64.and(vaGet(), c.i64(0xfff)), c.i64(4096 - size)),
+    ),
+    address: () => m.i32.wrap(m.i64.add(vaGet(), m.i64.load(table + 8, 8, eGet()))),
   };
 }
 
-// Paged: if (p = tlbLookup(store)) store(p, rs2) else the interpreter's op. The store TLB has no
-// pages with flags (watched, translated code), so no page-flag test here.
+// Paged: if (hit) rd = load(address) else the interpreter's op (walk, fault, MMIO)
+function pagedLoad(kind: Kind, size: number): Emitter {
+  return (c, i) => {
+    const m = c.m;
+    const { hit, address } = tlbLookup(c, i, c.layout.tlbLoad, size);
+    const fast = c.capture(() => c.set(i.rd, kind(c, address(), 0)));
+    const slow = c.capture(() => c.fallback());
+    c.emit(m.if(hit, m.block(null, fast), m.block(null, slow)));
+  };
+}
+
+// Paged: if (hit) store(address, rs2) else the interpreter's op. The store TLB has no pages with
+// flags (watched, translated code), so no page-flag test here.
 function pagedStore(kind: StoreKind, size: number): Emitter {
   return (c, i) => {
     const m = c.m;
-    const p = tlbLookup(c, i, c.layout.tlbStore, size);
+    const { hit, address } = tlbLookup(c, i, c.layout.tlbStore, size);
     const slow = c.capture(() => c.fallback());
-    c.emit(
-      m.if(
-        m.local.get(p, binaryen.i32),
-        kind(c, m.local.get(p, binaryen.i32), 0, c.get(i.rs2)),
-        m.block(null, slow),
-      ),
-    );
+    c.emit(m.if(hit, kind(c, address(), 0, c.get(i.rs2)), m.block(null, slow)));
   };
 }
 
