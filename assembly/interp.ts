@@ -448,6 +448,7 @@ export function execOp(): i32 {
       const h = HOT_COUNTERS + ((<usize>(pc >> 1) & (HOT_ENTRIES - 1)) << 2);
       const count = load<u32>(h);
       const threshold = load<u32>(HOT_THRESHOLD);
+      let refill = NOT_INDEXED;
       if (count >= threshold) {
         const j = JUMP_CACHE + ((<usize>(pc >> 1) & (JUMP_ENTRIES - 1)) << 4);
         if (load<u64>(j) == (pc ^ context)) {
@@ -469,22 +470,21 @@ export function execOp(): i32 {
           fallthrough = ~pc;
           continue;
         }
-        const refill = vmFetch ? refillJumpCache(pc, j, context) : NOT_INDEXED;
+        if (vmFetch) refill = refillJumpCache(pc, j, context);
         if (refill == REFILLED) {
           fallthrough = ~pc; // the next iteration enters it
           continue;
         }
-        // Reported at the entry past the threshold, and again when a translation published here
-        // is gone (invalidated, flushed, or another page mapped at this pc since; after a TLB
-        // flush, only once the fetch TLB maps pc again and the region index has nothing): the
-        // counter then stays just above the threshold until the host re-arms it (back to 0).
-        if (count == threshold || (count == HOT_PUBLISHED && refill == NOT_INDEXED)) {
-          store<u32>(h, threshold + 1);
-          store<u64>(STAT_JC_MISSES, load<u64>(STAT_JC_MISSES) + 1);
-          return leave(pc, steps - traps, EXIT_HOT);
-        }
       } else store<u32>(h, count + 1);
       store<u64>(STAT_JC_MISSES, load<u64>(STAT_JC_MISSES) + 1);
+      // Reported at the entry past the threshold, and again when a translation published here is
+      // gone (invalidated, flushed, or another page mapped at this pc since; after a TLB flush,
+      // only once the fetch TLB maps pc again and the region index has nothing): the counter then
+      // stays just above the threshold until the host re-arms it (back to 0).
+      if (count == threshold || (count == HOT_PUBLISHED && refill == NOT_INDEXED)) {
+        store<u32>(h, threshold + 1);
+        return leave(pc, steps - traps, EXIT_HOT);
+      }
     }
     steps++;
     let raw: u32;

@@ -11,6 +11,11 @@ const RAM = 0x8000_0000n;
 const ADDI_A0_A0 = (imm: number) => ((imm & 0xfff) << 20) | (10 << 15) | (10 << 7) | 0x13;
 const J_BACK_4 = 0xffdff06f; // jal zero,-4
 
+/** The address of the core's hot counter for block entries at `pc`. */
+function hotCounter(layout: import('../src/core/core.ts').Layout, pc: bigint): number {
+  return layout.hotCounters + (Number((pc >> 1n) & BigInt(layout.hotEntries - 1)) << 2);
+}
+
 function code(...words: number[]): Uint8Array {
   const b = new Uint8Array(words.length * 4);
   words.forEach((w, i) => new DataView(b.buffer).setUint32(i * 4, w >>> 0, true));
@@ -263,8 +268,7 @@ test('hot entries beyond what the worker keeps up with are dropped, oldest first
   const t = new Translator(vm.core, 1 << 20, undefined, worker);
   const threshold = () => dv.getUint32(layout.hotThreshold, true);
   const pcAt = (k: number) => RAM + BigInt(k * 4);
-  const counter = (k: number) =>
-    layout.hotCounters + (Number((pcAt(k) >> 1n) & BigInt(layout.hotEntries - 1)) << 2);
+  const counter = (k: number) => hotCounter(layout, pcAt(k));
   const hot = 200;
   // Each entry reported hot: its counter past the threshold, as the core leaves it.
   for (let k = 0; k < hot; k++) dv.setUint32(counter(k), 65, true);
@@ -320,8 +324,7 @@ test('block entries inside a region at the worker wait for it instead of becomin
       jobs.push({ entries: regions.map((r) => r.entry), answer: () => done(compileRegions(regions, l, n)) }),
   };
   const t = new Translator(vm.core, 1 << 20, undefined, worker);
-  const counter = (pc: bigint) =>
-    layout.hotCounters + (Number((pc >> 1n) & BigInt(layout.hotEntries - 1)) << 2);
+  const counter = (pc: bigint) => hotCounter(layout, pc);
   const hot = (pc: bigint) => {
     dv.setUint32(counter(pc), 65, true); // past the threshold, as the core reports it
     t.onHot(pc);

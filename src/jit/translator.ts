@@ -67,6 +67,11 @@ export interface TranslatorStats {
 
 const NO_PC = 1n; // an odd pc never matches a jump-cache lookup
 
+/** The address of `pc`'s record in one of the core's tables indexed by pc >> 1 (as the core does). */
+function pcSlot(table: number, entries: number, size: number, pc: bigint): number {
+  return table + Number((pc >> 1n) & BigInt(entries - 1)) * size;
+}
+
 /** The cache key of a region entered at block `pc` of `region` (as Translator.where makes it). */
 function blockKey(pc: bigint, region: Region): string {
   const p = region.paged;
@@ -428,7 +433,7 @@ export class Translator {
     const page = BigInt(layout.ram) + paged.ppage - layout.ramBase;
     const tag = page | BigInt(paged.priv + 1);
     for (const e of [...r.entries].reverse()) {
-      const at = layout.regionIndex + (Number((e.pc >> 1n) & BigInt(layout.regionIndexEntries - 1)) << 5);
+      const at = pcSlot(layout.regionIndex, layout.regionIndexEntries, 32, e.pc);
       if (add) {
         dv.setBigUint64(at, e.pc, true);
         dv.setBigUint64(at + 8, tag, true);
@@ -456,7 +461,7 @@ export class Translator {
   /** The address of the hot counter of block entries at `pc`. */
   private counter(pc: bigint): number {
     const { layout } = this.core;
-    return layout.hotCounters + (Number((pc >> 1n) & BigInt(layout.hotEntries - 1)) << 2);
+    return pcSlot(layout.hotCounters, layout.hotEntries, 4, pc);
   }
 
   /** The jump cache takes block entries at `pc` into translated code now. */
@@ -467,7 +472,7 @@ export class Translator {
 
   private jumpEntry(pc: bigint): number {
     const { layout } = this.core;
-    return layout.jumpCache + (Number((pc >> 1n) & BigInt(layout.jumpEntries - 1)) << 4);
+    return pcSlot(layout.jumpCache, layout.jumpEntries, 16, pc);
   }
 
   private clearJumpCache(): void {
