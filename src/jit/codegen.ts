@@ -215,7 +215,14 @@ function build(
     m.addFunction(name, binaryen.i32, binaryen.i32, c.locals, body);
   } else {
     const j = c.temp(binaryen.i32);
-    const leave = tail(m, c, layout, { exitPc: L_EXITPC, status: L_STATUS, n: L_N, spill: c.spill(), j });
+    const leave = tail(m, c, layout, {
+      exitPc: L_EXITPC,
+      status: L_STATUS,
+      n: L_N,
+      spill: c.spill(),
+      j,
+      budgetLeft: c.budgetLeft,
+    });
     const body = m.block(null, [...c.reload(), c.syncBudget(), m.block('exit', [structured]), ...leave]);
     m.addFunction(name, binaryen.i32, binaryen.i32, c.locals, body);
   }
@@ -229,13 +236,21 @@ function build(
  *   if (status == CONTINUE && jc[exitpc].tag == exitpc ^ context && minstret < limit) return_call jc.slot
  *   return status
  * counter += 1 (for --stats: how often regions chain, and how often they return).
- * `at` names the locals holding exitpc, status and n, and a free i32 local j.
+ * `at` names the locals holding exitpc, status and n, and a free i32 local j; and, in the region's
+ * own function, budgetLeft: minstret < limit is then n < budgetLeft, without two loads.
  */
 function tail(
   m: Binaryen.Module,
   c: Ctx,
   layout: Layout,
-  at: { exitPc: number; status: number; n: number; spill: Binaryen.ExpressionRef[]; j: number },
+  at: {
+    exitPc: number;
+    status: number;
+    n: number;
+    spill: Binaryen.ExpressionRef[];
+    j: number;
+    budgetLeft?: number;
+  },
 ): Binaryen.ExpressionRef[] {
   const minstret = c.csrAddr(MINSTRET_CSR);
   const bump = (addr: number) => c.storeState64(addr, m.i64.add(c.loadState64(addr), c.i64(1)));
@@ -262,7 +277,9 @@ function tail(
           m.i32.and(
             // jump-cache tags are pc ^ context (0 unless paging; see assembly/layout.ts)
             m.i64.eq(m.i64.load(0, 8, j()), m.i64.xor(exitPc(), c.loadState64(layout.jcContext))),
-            m.i64.lt_u(c.loadState64(minstret), c.loadState64(layout.instretLimit)),
+            at.budgetLeft !== undefined
+              ? m.i64.lt_s(m.local.get(at.n, binaryen.i64), m.local.get(at.budgetLeft, binaryen.i64))
+              : m.i64.lt_u(c.loadState64(minstret), c.loadState64(layout.instretLimit)),
           ),
           m.block(null, [
             bump(layout.stats.chained),

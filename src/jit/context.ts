@@ -133,6 +133,11 @@ export class Ctx {
     this.written.add(r);
     this.stmts.push(this.m.local.set(this.regLocal(r), value));
   }
+  private labels = 0;
+  /** A block label unique in the region's function. */
+  label(name: string): string {
+    return `${name}${this.labels++}`;
+  }
   /** A fresh local of the given type, for values used more than once. */
   temp(type: Binaryen.Type = binaryen.i64): number {
     this.locals.push(type);
@@ -140,6 +145,19 @@ export class Ctx {
   }
   emit(...stmts: Ref[]): void {
     this.stmts.push(...stmts);
+  }
+  /**
+   * The fast path unless a miss condition holds, each tested by its own branch to one slow path
+   * (an `if` on `a && b` makes V8 compute both flags into a register, and often the stack, first):
+   *   block $done { block $slow { br_if $slow miss1 ... fast; br $done } slow }
+   */
+  fastOrSlow(misses: Ref[], fast: Ref[], slow: Ref[]): Ref {
+    const m = this.m;
+    const [toSlow, done] = [this.label('slow'), this.label('done')];
+    return m.block(done, [
+      m.block(toSlow, [...misses.map((miss) => m.br(toSlow, miss)), ...fast, m.br(done)]),
+      ...slow,
+    ]);
   }
   /** Runs `fn` and returns the statements it emitted instead of emitting them. */
   capture(fn: () => void): Ref[] {

@@ -213,13 +213,9 @@
         )
        )
       )
-      (i64.lt_u
-       (i64.load
-        (i32.const 30736)
-       )
-       (i64.load
-        (i32.const 4440)
-       )
+      (i64.lt_s
+       (local.get $4)
+       (local.get $36)
       )
      )
      (then

@@ -149,86 +149,80 @@
         (i64.const -2147483632)
        )
       )
-      (if
-       (if (result i32)
-        (i64.le_u
-         (local.get $39)
-         (i64.const 1048568)
+      (block $done1
+       (block $slow0
+        (br_if $slow0
+         (i64.gt_u
+          (local.get $39)
+          (i64.const 1048568)
+         )
         )
-        (then
-         (i32.eqz
-          (i32.load8_u offset=5242880
-           (i32.wrap_i64
-            (i64.shr_u
-             (local.get $39)
-             (i64.const 12)
-            )
+        (br_if $slow0
+         (i32.load8_u offset=5242880
+          (i32.wrap_i64
+           (i64.shr_u
+            (local.get $39)
+            (i64.const 12)
            )
           )
          )
         )
-        (else
-         (i32.const 0)
-        )
-       )
-       (then
         (i64.store offset=16777216 align=1
          (i32.wrap_i64
           (local.get $39)
          )
          (local.get $14)
         )
+        (br $done1)
        )
-       (else
-        (local.set $40
-         (call $storeSlow
-          (i64.add
-           (local.get $39)
-           (i64.const 2147483648)
-          )
-          (i32.const 8)
-          (local.get $14)
-          (i32.const 4)
+       (local.set $40
+        (call $storeSlow
+         (i64.add
+          (local.get $39)
+          (i64.const 2147483648)
          )
+         (i32.const 8)
+         (local.get $14)
+         (i32.const 4)
         )
-        (if
-         (local.get $40)
-         (then
-          (if
-           (i32.eq
-            (local.get $40)
+       )
+       (if
+        (local.get $40)
+        (then
+         (if
+          (i32.eq
+           (local.get $40)
+           (i32.const 1)
+          )
+          (then
+           (local.set $4
+            (i64.add
+             (local.get $4)
+             (i64.const 1)
+            )
+           )
+           (local.set $3
+            (i64.const 2147483652)
+           )
+           (local.set $2
             (i32.const 1)
            )
-           (then
-            (local.set $4
-             (i64.add
-              (local.get $4)
-              (i64.const 1)
-             )
+           (br $exit)
+          )
+          (else
+           (local.set $4
+            (i64.add
+             (local.get $4)
+             (i64.const 2)
             )
-            (local.set $3
-             (i64.const 2147483652)
-            )
-            (local.set $2
-             (i32.const 1)
-            )
-            (br $exit)
            )
-           (else
-            (local.set $4
-             (i64.add
-              (local.get $4)
-              (i64.const 2)
-             )
-            )
-            (local.set $3
-             (i64.const 2147483656)
-            )
-            (local.set $2
-             (local.get $40)
-            )
-            (br $exit)
+           (local.set $3
+            (i64.const 2147483656)
            )
+           (local.set $2
+            (local.get $40)
+           )
+           (br $exit)
           )
          )
         )
@@ -298,86 +292,80 @@
         (i64.const -2147483647)
        )
       )
-      (if
-       (if (result i32)
-        (i64.le_u
-         (local.get $43)
-         (i64.const 1048568)
+      (block $done3
+       (block $slow2
+        (br_if $slow2
+         (i64.gt_u
+          (local.get $43)
+          (i64.const 1048568)
+         )
         )
-        (then
-         (i32.eqz
-          (i32.load8_u offset=5242880
-           (i32.wrap_i64
-            (i64.shr_u
-             (local.get $43)
-             (i64.const 12)
-            )
+        (br_if $slow2
+         (i32.load8_u offset=5242880
+          (i32.wrap_i64
+           (i64.shr_u
+            (local.get $43)
+            (i64.const 12)
            )
           )
          )
         )
-        (else
-         (i32.const 0)
-        )
-       )
-       (then
         (i64.store8 offset=16777216
          (i32.wrap_i64
           (local.get $43)
          )
          (local.get $16)
         )
+        (br $done3)
        )
-       (else
-        (local.set $44
-         (call $storeSlow
-          (i64.add
-           (local.get $43)
-           (i64.const 2147483648)
-          )
-          (i32.const 1)
-          (local.get $16)
-          (i32.const 4)
+       (local.set $44
+        (call $storeSlow
+         (i64.add
+          (local.get $43)
+          (i64.const 2147483648)
          )
+         (i32.const 1)
+         (local.get $16)
+         (i32.const 4)
         )
-        (if
-         (local.get $44)
-         (then
-          (if
-           (i32.eq
-            (local.get $44)
+       )
+       (if
+        (local.get $44)
+        (then
+         (if
+          (i32.eq
+           (local.get $44)
+           (i32.const 1)
+          )
+          (then
+           (local.set $4
+            (i64.add
+             (local.get $4)
+             (i64.const 3)
+            )
+           )
+           (local.set $3
+            (i64.const 2147483660)
+           )
+           (local.set $2
             (i32.const 1)
            )
-           (then
-            (local.set $4
-             (i64.add
-              (local.get $4)
-              (i64.const 3)
-             )
+           (br $exit)
+          )
+          (else
+           (local.set $4
+            (i64.add
+             (local.get $4)
+             (i64.const 4)
             )
-            (local.set $3
-             (i64.const 2147483660)
-            )
-            (local.set $2
-             (i32.const 1)
-            )
-            (br $exit)
            )
-           (else
-            (local.set $4
-             (i64.add
-              (local.get $4)
-              (i64.const 4)
-             )
-            )
-            (local.set $3
-             (i64.const 2147483664)
-            )
-            (local.set $2
-             (local.get $44)
-            )
-            (br $exit)
+           (local.set $3
+            (i64.const 2147483664)
            )
+           (local.set $2
+            (local.get $44)
+           )
+           (br $exit)
           )
          )
         )
@@ -468,13 +456,9 @@
         )
        )
       )
-      (i64.lt_u
-       (i64.load
-        (i32.const 30736)
-       )
-       (i64.load
-        (i32.const 4440)
-       )
+      (i64.lt_s
+       (local.get $4)
+       (local.get $36)
       )
      )
      (then

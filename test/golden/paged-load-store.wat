@@ -160,32 +160,34 @@
         (i32.const 4)
        )
       )
-      (if
-       (i32.and
-        (i64.eq
-         (i64.load offset=14696448
-          (local.get $38)
-         )
-         (i64.or
-          (i64.shl
-           (i64.shr_u
-            (local.get $37)
-            (i64.const 12)
-           )
-           (i64.const 6)
+      (block $done1
+       (block $slow0
+        (br_if $slow0
+         (i64.ne
+          (i64.load offset=14696448
+           (local.get $38)
           )
-          (local.get $39)
+          (i64.or
+           (i64.shl
+            (i64.shr_u
+             (local.get $37)
+             (i64.const 12)
+            )
+            (i64.const 6)
+           )
+           (local.get $39)
+          )
          )
         )
-        (i64.le_u
-         (i64.and
-          (local.get $37)
-          (i64.const 4095)
+        (br_if $slow0
+         (i64.gt_u
+          (i64.and
+           (local.get $37)
+           (i64.const 4095)
+          )
+          (i64.const 4088)
          )
-         (i64.const 4088)
         )
-       )
-       (then
         (local.set $14
          (i64.load align=1
           (i32.wrap_i64
@@ -198,126 +200,125 @@
           )
          )
         )
+        (br $done1)
        )
-       (else
-        (i64.store
-         (i32.const 4176)
-         (local.get $14)
-        )
-        (i64.store
-         (i32.const 4192)
-         (local.get $16)
-        )
-        (i64.store
-         (i32.const 4360)
-         (i64.const 2147483648)
-        )
-        (i64.store
-         (i32.const 30736)
+       (i64.store
+        (i32.const 4176)
+        (local.get $14)
+       )
+       (i64.store
+        (i32.const 4192)
+        (local.get $16)
+       )
+       (i64.store
+        (i32.const 4360)
+        (i64.const 2147483648)
+       )
+       (i64.store
+        (i32.const 30736)
+        (i64.add
+         (i64.load
+          (i32.const 30736)
+         )
          (i64.add
+          (local.get $4)
+          (i64.const 0)
+         )
+        )
+       )
+       (local.set $4
+        (i64.const -1)
+       )
+       (local.set $40
+        (call $execOp)
+       )
+       (block
+        (local.set $36
+         (i64.sub
+          (i64.load
+           (i32.const 4440)
+          )
           (i64.load
            (i32.const 30736)
           )
-          (i64.add
-           (local.get $4)
-           (i64.const 0)
-          )
          )
         )
-        (local.set $4
-         (i64.const -1)
-        )
-        (local.set $40
-         (call $execOp)
-        )
-        (block
-         (local.set $36
-          (i64.sub
-           (i64.load
-            (i32.const 4440)
-           )
-           (i64.load
-            (i32.const 30736)
-           )
-          )
-         )
-         (local.set $39
+        (local.set $39
+         (i64.or
           (i64.or
-           (i64.or
-            (i64.shl
-             (i64.and
-              (i64.shr_u
-               (i64.load
-                (i32.const 14336)
-               )
-               (i64.const 19)
-              )
-              (i64.const 1)
-             )
-             (i64.const 5)
-            )
-            (i64.shl
-             (i64.and
-              (i64.shr_u
-               (i64.load
-                (i32.const 14336)
-               )
-               (i64.const 18)
-              )
-              (i64.const 1)
-             )
-             (i64.const 4)
-            )
-           )
-           (i64.or
-            (i64.shl
-             (i64.add
+           (i64.shl
+            (i64.and
+             (i64.shr_u
               (i64.load
-               (i32.const 4368)
+               (i32.const 14336)
               )
-              (i64.const 1)
+              (i64.const 19)
+             )
+             (i64.const 1)
+            )
+            (i64.const 5)
+           )
+           (i64.shl
+            (i64.and
+             (i64.shr_u
+              (i64.load
+               (i32.const 14336)
+              )
+              (i64.const 18)
+             )
+             (i64.const 1)
+            )
+            (i64.const 4)
+           )
+          )
+          (i64.or
+           (i64.shl
+            (i64.add
+             (i64.load
+              (i32.const 4368)
              )
              (i64.const 1)
             )
             (i64.const 1)
            )
+           (i64.const 1)
           )
          )
         )
-        (local.set $14
-         (i64.load
-          (i32.const 4176)
+       )
+       (local.set $14
+        (i64.load
+         (i32.const 4176)
+        )
+       )
+       (if
+        (i32.or
+         (local.get $40)
+         (i64.ne
+          (i64.load
+           (i32.const 4360)
+          )
+          (i64.const 2147483652)
          )
         )
-        (if
-         (i32.or
-          (local.get $40)
-          (i64.ne
+        (then
+         (local.set $4
+          (i64.const 0)
+         )
+         (block
+          (local.set $3
            (i64.load
             (i32.const 4360)
            )
-           (i64.const 2147483652)
           )
-         )
-         (then
-          (local.set $4
-           (i64.const 0)
-          )
-          (block
-           (local.set $3
-            (i64.load
-             (i32.const 4360)
-            )
+          (local.set $2
+           (select
+            (local.get $40)
+            (i32.const -1)
+            (local.get $40)
            )
-           (local.set $2
-            (select
-             (local.get $40)
-             (i32.const -1)
-             (local.get $40)
-            )
-           )
-           (br $exit)
           )
+          (br $exit)
          )
         )
        )
@@ -342,32 +343,34 @@
         (i32.const 4)
        )
       )
-      (if
-       (i32.and
-        (i64.eq
-         (i64.load offset=14712832
-          (local.get $42)
-         )
-         (i64.or
-          (i64.shl
-           (i64.shr_u
-            (local.get $41)
-            (i64.const 12)
-           )
-           (i64.const 6)
+      (block $done3
+       (block $slow2
+        (br_if $slow2
+         (i64.ne
+          (i64.load offset=14712832
+           (local.get $42)
           )
-          (local.get $39)
+          (i64.or
+           (i64.shl
+            (i64.shr_u
+             (local.get $41)
+             (i64.const 12)
+            )
+            (i64.const 6)
+           )
+           (local.get $39)
+          )
          )
         )
-        (i64.le_u
-         (i64.and
-          (local.get $41)
-          (i64.const 4095)
+        (br_if $slow2
+         (i64.gt_u
+          (i64.and
+           (local.get $41)
+           (i64.const 4095)
+          )
+          (i64.const 4088)
          )
-         (i64.const 4088)
         )
-       )
-       (then
         (i64.store align=1
          (i32.wrap_i64
           (i64.add
@@ -379,121 +382,120 @@
          )
          (local.get $14)
         )
+        (br $done3)
        )
-       (else
-        (i64.store
-         (i32.const 4176)
-         (local.get $14)
-        )
-        (i64.store
-         (i32.const 4192)
-         (local.get $16)
-        )
-        (i64.store
-         (i32.const 4360)
-         (i64.const 2147483652)
-        )
-        (i64.store
-         (i32.const 30736)
+       (i64.store
+        (i32.const 4176)
+        (local.get $14)
+       )
+       (i64.store
+        (i32.const 4192)
+        (local.get $16)
+       )
+       (i64.store
+        (i32.const 4360)
+        (i64.const 2147483652)
+       )
+       (i64.store
+        (i32.const 30736)
+        (i64.add
+         (i64.load
+          (i32.const 30736)
+         )
          (i64.add
+          (local.get $4)
+          (i64.const 1)
+         )
+        )
+       )
+       (local.set $4
+        (i64.const -2)
+       )
+       (local.set $43
+        (call $execOp)
+       )
+       (block
+        (local.set $36
+         (i64.sub
+          (i64.load
+           (i32.const 4440)
+          )
           (i64.load
            (i32.const 30736)
           )
-          (i64.add
-           (local.get $4)
-           (i64.const 1)
-          )
          )
         )
-        (local.set $4
-         (i64.const -2)
-        )
-        (local.set $43
-         (call $execOp)
-        )
-        (block
-         (local.set $36
-          (i64.sub
-           (i64.load
-            (i32.const 4440)
-           )
-           (i64.load
-            (i32.const 30736)
-           )
-          )
-         )
-         (local.set $39
+        (local.set $39
+         (i64.or
           (i64.or
-           (i64.or
-            (i64.shl
-             (i64.and
-              (i64.shr_u
-               (i64.load
-                (i32.const 14336)
-               )
-               (i64.const 19)
-              )
-              (i64.const 1)
-             )
-             (i64.const 5)
-            )
-            (i64.shl
-             (i64.and
-              (i64.shr_u
-               (i64.load
-                (i32.const 14336)
-               )
-               (i64.const 18)
-              )
-              (i64.const 1)
-             )
-             (i64.const 4)
-            )
-           )
-           (i64.or
-            (i64.shl
-             (i64.add
+           (i64.shl
+            (i64.and
+             (i64.shr_u
               (i64.load
-               (i32.const 4368)
+               (i32.const 14336)
               )
-              (i64.const 1)
+              (i64.const 19)
+             )
+             (i64.const 1)
+            )
+            (i64.const 5)
+           )
+           (i64.shl
+            (i64.and
+             (i64.shr_u
+              (i64.load
+               (i32.const 14336)
+              )
+              (i64.const 18)
+             )
+             (i64.const 1)
+            )
+            (i64.const 4)
+           )
+          )
+          (i64.or
+           (i64.shl
+            (i64.add
+             (i64.load
+              (i32.const 4368)
              )
              (i64.const 1)
             )
             (i64.const 1)
            )
+           (i64.const 1)
           )
          )
         )
-        (if
-         (i32.or
-          (local.get $43)
-          (i64.ne
+       )
+       (if
+        (i32.or
+         (local.get $43)
+         (i64.ne
+          (i64.load
+           (i32.const 4360)
+          )
+          (i64.const 2147483656)
+         )
+        )
+        (then
+         (local.set $4
+          (i64.const 0)
+         )
+         (block
+          (local.set $3
            (i64.load
             (i32.const 4360)
            )
-           (i64.const 2147483656)
           )
-         )
-         (then
-          (local.set $4
-           (i64.const 0)
-          )
-          (block
-           (local.set $3
-            (i64.load
-             (i32.const 4360)
-            )
+          (local.set $2
+           (select
+            (local.get $43)
+            (i32.const -1)
+            (local.get $43)
            )
-           (local.set $2
-            (select
-             (local.get $43)
-             (i32.const -1)
-             (local.get $43)
-            )
-           )
-           (br $exit)
           )
+          (br $exit)
          )
         )
        )
@@ -518,32 +520,34 @@
         (i32.const 4)
        )
       )
-      (if
-       (i32.and
-        (i64.eq
-         (i64.load offset=14696448
-          (local.get $45)
-         )
-         (i64.or
-          (i64.shl
-           (i64.shr_u
-            (local.get $44)
-            (i64.const 12)
-           )
-           (i64.const 6)
+      (block $done5
+       (block $slow4
+        (br_if $slow4
+         (i64.ne
+          (i64.load offset=14696448
+           (local.get $45)
           )
-          (local.get $39)
+          (i64.or
+           (i64.shl
+            (i64.shr_u
+             (local.get $44)
+             (i64.const 12)
+            )
+            (i64.const 6)
+           )
+           (local.get $39)
+          )
          )
         )
-        (i64.le_u
-         (i64.and
-          (local.get $44)
-          (i64.const 4095)
+        (br_if $slow4
+         (i64.gt_u
+          (i64.and
+           (local.get $44)
+           (i64.const 4095)
+          )
+          (i64.const 4092)
          )
-         (i64.const 4092)
         )
-       )
-       (then
         (local.set $16
          (i64.load32_s align=1
           (i32.wrap_i64
@@ -556,126 +560,125 @@
           )
          )
         )
+        (br $done5)
        )
-       (else
-        (i64.store
-         (i32.const 4176)
-         (local.get $14)
-        )
-        (i64.store
-         (i32.const 4192)
-         (local.get $16)
-        )
-        (i64.store
-         (i32.const 4360)
-         (i64.const 2147483656)
-        )
-        (i64.store
-         (i32.const 30736)
+       (i64.store
+        (i32.const 4176)
+        (local.get $14)
+       )
+       (i64.store
+        (i32.const 4192)
+        (local.get $16)
+       )
+       (i64.store
+        (i32.const 4360)
+        (i64.const 2147483656)
+       )
+       (i64.store
+        (i32.const 30736)
+        (i64.add
+         (i64.load
+          (i32.const 30736)
+         )
          (i64.add
+          (local.get $4)
+          (i64.const 2)
+         )
+        )
+       )
+       (local.set $4
+        (i64.const -3)
+       )
+       (local.set $46
+        (call $execOp)
+       )
+       (block
+        (local.set $36
+         (i64.sub
+          (i64.load
+           (i32.const 4440)
+          )
           (i64.load
            (i32.const 30736)
           )
-          (i64.add
-           (local.get $4)
-           (i64.const 2)
-          )
          )
         )
-        (local.set $4
-         (i64.const -3)
-        )
-        (local.set $46
-         (call $execOp)
-        )
-        (block
-         (local.set $36
-          (i64.sub
-           (i64.load
-            (i32.const 4440)
-           )
-           (i64.load
-            (i32.const 30736)
-           )
-          )
-         )
-         (local.set $39
+        (local.set $39
+         (i64.or
           (i64.or
-           (i64.or
-            (i64.shl
-             (i64.and
-              (i64.shr_u
-               (i64.load
-                (i32.const 14336)
-               )
-               (i64.const 19)
-              )
-              (i64.const 1)
-             )
-             (i64.const 5)
-            )
-            (i64.shl
-             (i64.and
-              (i64.shr_u
-               (i64.load
-                (i32.const 14336)
-               )
-               (i64.const 18)
-              )
-              (i64.const 1)
-             )
-             (i64.const 4)
-            )
-           )
-           (i64.or
-            (i64.shl
-             (i64.add
+           (i64.shl
+            (i64.and
+             (i64.shr_u
               (i64.load
-               (i32.const 4368)
+               (i32.const 14336)
               )
-              (i64.const 1)
+              (i64.const 19)
+             )
+             (i64.const 1)
+            )
+            (i64.const 5)
+           )
+           (i64.shl
+            (i64.and
+             (i64.shr_u
+              (i64.load
+               (i32.const 14336)
+              )
+              (i64.const 18)
+             )
+             (i64.const 1)
+            )
+            (i64.const 4)
+           )
+          )
+          (i64.or
+           (i64.shl
+            (i64.add
+             (i64.load
+              (i32.const 4368)
              )
              (i64.const 1)
             )
             (i64.const 1)
            )
+           (i64.const 1)
           )
          )
         )
-        (local.set $16
-         (i64.load
-          (i32.const 4192)
+       )
+       (local.set $16
+        (i64.load
+         (i32.const 4192)
+        )
+       )
+       (if
+        (i32.or
+         (local.get $46)
+         (i64.ne
+          (i64.load
+           (i32.const 4360)
+          )
+          (i64.const 2147483660)
          )
         )
-        (if
-         (i32.or
-          (local.get $46)
-          (i64.ne
+        (then
+         (local.set $4
+          (i64.const 0)
+         )
+         (block
+          (local.set $3
            (i64.load
             (i32.const 4360)
            )
-           (i64.const 2147483660)
           )
-         )
-         (then
-          (local.set $4
-           (i64.const 0)
-          )
-          (block
-           (local.set $3
-            (i64.load
-             (i32.const 4360)
-            )
+          (local.set $2
+           (select
+            (local.get $46)
+            (i32.const -1)
+            (local.get $46)
            )
-           (local.set $2
-            (select
-             (local.get $46)
-             (i32.const -1)
-             (local.get $46)
-            )
-           )
-           (br $exit)
           )
+          (br $exit)
          )
         )
        )
@@ -700,32 +703,34 @@
         (i32.const 4)
        )
       )
-      (if
-       (i32.and
-        (i64.eq
-         (i64.load offset=14712832
-          (local.get $48)
-         )
-         (i64.or
-          (i64.shl
-           (i64.shr_u
-            (local.get $47)
-            (i64.const 12)
-           )
-           (i64.const 6)
+      (block $done7
+       (block $slow6
+        (br_if $slow6
+         (i64.ne
+          (i64.load offset=14712832
+           (local.get $48)
           )
-          (local.get $39)
+          (i64.or
+           (i64.shl
+            (i64.shr_u
+             (local.get $47)
+             (i64.const 12)
+            )
+            (i64.const 6)
+           )
+           (local.get $39)
+          )
          )
         )
-        (i64.le_u
-         (i64.and
-          (local.get $47)
+        (br_if $slow6
+         (i64.gt_u
+          (i64.and
+           (local.get $47)
+           (i64.const 4095)
+          )
           (i64.const 4095)
          )
-         (i64.const 4095)
         )
-       )
-       (then
         (i64.store8
          (i32.wrap_i64
           (i64.add
@@ -737,121 +742,120 @@
          )
          (local.get $16)
         )
+        (br $done7)
        )
-       (else
-        (i64.store
-         (i32.const 4176)
-         (local.get $14)
-        )
-        (i64.store
-         (i32.const 4192)
-         (local.get $16)
-        )
-        (i64.store
-         (i32.const 4360)
-         (i64.const 2147483660)
-        )
-        (i64.store
-         (i32.const 30736)
+       (i64.store
+        (i32.const 4176)
+        (local.get $14)
+       )
+       (i64.store
+        (i32.const 4192)
+        (local.get $16)
+       )
+       (i64.store
+        (i32.const 4360)
+        (i64.const 2147483660)
+       )
+       (i64.store
+        (i32.const 30736)
+        (i64.add
+         (i64.load
+          (i32.const 30736)
+         )
          (i64.add
+          (local.get $4)
+          (i64.const 3)
+         )
+        )
+       )
+       (local.set $4
+        (i64.const -4)
+       )
+       (local.set $49
+        (call $execOp)
+       )
+       (block
+        (local.set $36
+         (i64.sub
+          (i64.load
+           (i32.const 4440)
+          )
           (i64.load
            (i32.const 30736)
           )
-          (i64.add
-           (local.get $4)
-           (i64.const 3)
-          )
          )
         )
-        (local.set $4
-         (i64.const -4)
-        )
-        (local.set $49
-         (call $execOp)
-        )
-        (block
-         (local.set $36
-          (i64.sub
-           (i64.load
-            (i32.const 4440)
-           )
-           (i64.load
-            (i32.const 30736)
-           )
-          )
-         )
-         (local.set $39
+        (local.set $39
+         (i64.or
           (i64.or
-           (i64.or
-            (i64.shl
-             (i64.and
-              (i64.shr_u
-               (i64.load
-                (i32.const 14336)
-               )
-               (i64.const 19)
-              )
-              (i64.const 1)
-             )
-             (i64.const 5)
-            )
-            (i64.shl
-             (i64.and
-              (i64.shr_u
-               (i64.load
-                (i32.const 14336)
-               )
-               (i64.const 18)
-              )
-              (i64.const 1)
-             )
-             (i64.const 4)
-            )
-           )
-           (i64.or
-            (i64.shl
-             (i64.add
+           (i64.shl
+            (i64.and
+             (i64.shr_u
               (i64.load
-               (i32.const 4368)
+               (i32.const 14336)
               )
-              (i64.const 1)
+              (i64.const 19)
+             )
+             (i64.const 1)
+            )
+            (i64.const 5)
+           )
+           (i64.shl
+            (i64.and
+             (i64.shr_u
+              (i64.load
+               (i32.const 14336)
+              )
+              (i64.const 18)
+             )
+             (i64.const 1)
+            )
+            (i64.const 4)
+           )
+          )
+          (i64.or
+           (i64.shl
+            (i64.add
+             (i64.load
+              (i32.const 4368)
              )
              (i64.const 1)
             )
             (i64.const 1)
            )
+           (i64.const 1)
           )
          )
         )
-        (if
-         (i32.or
-          (local.get $49)
-          (i64.ne
+       )
+       (if
+        (i32.or
+         (local.get $49)
+         (i64.ne
+          (i64.load
+           (i32.const 4360)
+          )
+          (i64.const 2147483664)
+         )
+        )
+        (then
+         (local.set $4
+          (i64.const 0)
+         )
+         (block
+          (local.set $3
            (i64.load
             (i32.const 4360)
            )
-           (i64.const 2147483664)
           )
-         )
-         (then
-          (local.set $4
-           (i64.const 0)
-          )
-          (block
-           (local.set $3
-            (i64.load
-             (i32.const 4360)
-            )
+          (local.set $2
+           (select
+            (local.get $49)
+            (i32.const -1)
+            (local.get $49)
            )
-           (local.set $2
-            (select
-             (local.get $49)
-             (i32.const -1)
-             (local.get $49)
-            )
-           )
-           (br $exit)
           )
+          (br $exit)
          )
         )
        )
@@ -941,13 +945,9 @@
         )
        )
       )
-      (i64.lt_u
-       (i64.load
-        (i32.const 30736)
-       )
-       (i64.load
-        (i32.const 4440)
-       )
+      (i64.lt_s
+       (local.get $4)
+       (local.get $36)
       )
      )
      (then

@@ -370,8 +370,9 @@ function fload(size: 4 | 8): Emitter {
     const value = (ptr: Ref, offset = 0) =>
       size === 8 ? m.i64.load(offset, 1, ptr) : m.i64.or(m.i64.load32_u(offset, 1, ptr), c.i64(BOX));
     if (c.paged) {
-      const { hit, address } = tlbLookup(c, i, c.layout.tlbLoad, size);
-      return guarded(c, m.i32.and(fsOk(c, true), hit), () => c.set(i.rd, value(address())));
+      const { misses, address } = tlbLookup(c, i, c.layout.tlbLoad, size);
+      const fast = c.capture(() => c.set(i.rd, value(address())));
+      return c.emit(c.fastOrSlow([m.i32.eqz(fsOk(c, true)), ...misses], fast, c.capture(() => c.fallback())));
     }
     const off = ramOffset(c, i);
     const offGet = () => m.local.get(off, binaryen.i64);
@@ -386,14 +387,16 @@ function fstore(size: 4 | 8): Emitter {
     const put = (ptr: Ref, offset = 0) =>
       size === 8 ? m.i64.store(offset, 1, ptr, c.get(i.rs2)) : m.i64.store32(offset, 1, ptr, c.get(i.rs2));
     if (c.paged) {
-      const { hit, address } = tlbLookup(c, i, c.layout.tlbStore, size);
-      return guarded(c, m.i32.and(fsOk(c, false), hit), () => c.emit(put(address())));
+      const { misses, address } = tlbLookup(c, i, c.layout.tlbStore, size);
+      const fast = [put(address())];
+      return c.emit(c.fastOrSlow([m.i32.eqz(fsOk(c, false)), ...misses], fast, c.capture(() => c.fallback())));
     }
     const off = ramOffset(c, i);
     const offGet = () => m.local.get(off, binaryen.i64);
     const flags = m.i32.load8_u(c.layout.pageFlags, 1, m.i32.wrap(m.i64.shr_u(offGet(), c.i64(12))));
-    const clean = m.if(m.i64.le_u(offGet(), fastLimit(c)), m.i32.eqz(flags), c.i32(0));
-    guarded(c, m.i32.and(fsOk(c, false), clean), () => c.emit(put(c.ramIndex(offGet()), c.layout.ram)));
+    const misses = [m.i32.eqz(fsOk(c, false)), m.i64.gt_u(offGet(), fastLimit(c)), flags];
+    const fast = [put(c.ramIndex(offGet()), c.layout.ram)];
+    c.emit(c.fastOrSlow(misses, fast, c.capture(() => c.fallback())));
   };
 }
 

@@ -26,13 +26,13 @@ export function fastLimit(c: Ctx): Ref {
 }
 
 /**
- * With paging on: whether the TLB has va = rs1 + imm's page for this access (and the access stays
- * in the page), and the Wasm address of va then. One branch on `hit` does the access.
+ * With paging on: when the TLB misses va = rs1 + imm's page for this access (or the access leaves
+ * the page), and the Wasm address of va otherwise (see Ctx.fastOrSlow).
  *   e = ((va >> 12) & (entries - 1)) * 16            (the table's address is the loads' static offset)
- *   hit = tlb[e].tag == (va >> 12) << 6 | tlbLow && (va & 0xfff) <= 4096 - size
+ *   misses = [tlb[e].tag != (va >> 12) << 6 | tlbLow, (va & 0xfff) >u 4096 - size]
  *   address = wrap(va + tlb[e].addend)
  */
-export function tlbLookup(c: Ctx, i: Insn, table: number, size: number): { hit: Ref; address: () => Ref } {
+export function tlbLookup(c: Ctx, i: Insn, table: number, size: number): { misses: Ref[]; address: () => Ref } {
   const m = c.m;
   const va = c.temp();
   const e = c.temp(binaryen.i32);
@@ -44,36 +44,33 @@ export function tlbLookup(c: Ctx, i: Insn, table: number, size: number): { hit: 
     m.local.set(e, m.i32.shl(m.i32.and(m.i32.wrap(page()), c.i32(c.layout.tlbEntries - 1)), c.i32(4))),
   );
   return {
-    hit: m.i32.and(
-      m.i64.eq(
+    misses: [
+      m.i64.ne(
         m.i64.load(table, 8, eGet()),
         m.i64.or(m.i64.shl(page(), c.i64(6)), m.local.get(c.tlbLow, binaryen.i64)),
       ),
-      m.i64.le_u(m.i64.and(vaGet(), c.i64(0xfff)), c.i64(4096 - size)),
-    ),
+      m.i64.gt_u(m.i64.and(vaGet(), c.i64(0xfff)), c.i64(4096 - size)),
+    ],
     address: () => m.i32.wrap(m.i64.add(vaGet(), m.i64.load(table + 8, 8, eGet()))),
   };
 }
 
-// Paged: if (hit) rd = load(address) else the interpreter's op (walk, fault, MMIO)
+// Paged: unless the TLB misses, rd = load(address), else the interpreter's op (walk, fault, MMIO)
 function pagedLoad(kind: Kind, size: number): Emitter {
   return (c, i) => {
-    const m = c.m;
-    const { hit, address } = tlbLookup(c, i, c.layout.tlbLoad, size);
+    const { misses, address } = tlbLookup(c, i, c.layout.tlbLoad, size);
     const fast = c.capture(() => c.set(i.rd, kind(c, address(), 0)));
-    const slow = c.capture(() => c.fallback());
-    c.emit(m.if(hit, m.block(null, fast), m.block(null, slow)));
+    c.emit(c.fastOrSlow(misses, fast, c.capture(() => c.fallback())));
   };
 }
 
-// Paged: if (hit) store(address, rs2) else the interpreter's op. The store TLB has no pages with
-// flags (watched, translated code), so no page-flag test here.
+// Paged: unless the TLB misses, store(address, rs2), else the interpreter's op. The store TLB has
+// no pages with flags (watched, translated code), so no page-flag test here.
 function pagedStore(kind: StoreKind, size: number): Emitter {
   return (c, i) => {
-    const m = c.m;
-    const { hit, address } = tlbLookup(c, i, c.layout.tlbStore, size);
-    const slow = c.capture(() => c.fallback());
-    c.emit(m.if(hit, kind(c, address(), 0, c.get(i.rs2)), m.block(null, slow)));
+    const { misses, address } = tlbLookup(c, i, c.layout.tlbStore, size);
+    const fast = [kind(c, address(), 0, c.get(i.rs2))];
+    c.emit(c.fastOrSlow(misses, fast, c.capture(() => c.fallback())));
   };
 }
 
@@ -106,7 +103,7 @@ function load(kind: Kind, size: number, signed: boolean): Emitter {
   };
 }
 
-// if (off <=u limit && pageFlags[off >> 12] == 0) store(ram + off, rs2)
+// unless off >u limit or pageFlags[off >> 12] (see Ctx.fastOrSlow): store(ram + off, rs2)
 // else r = storeSlow(addr, size, rs2, len): MMIO -> exit(pc, r); WATCH/CODE_WRITE -> exit(next, r)
 function store(kind: StoreKind, size: number): Emitter {
   const paged = pagedStore(kind, size);
@@ -116,11 +113,10 @@ function store(kind: StoreKind, size: number): Emitter {
     const off = ramOffset(c, i);
     const offGet = () => m.local.get(off, binaryen.i64);
     const flags = m.i32.load8_u(c.layout.pageFlags, 1, m.i32.wrap(m.i64.shr_u(offGet(), c.i64(12))));
-    const clean = m.if(m.i64.le_u(offGet(), fastLimit(c)), m.i32.eqz(flags), c.i32(0));
     const r = c.temp(binaryen.i32);
     const addr = m.i64.add(offGet(), c.i64(RAM_BASE));
     const call = m.call('storeSlow', [addr, c.i32(size), c.get(i.rs2), c.i32(i.len)], binaryen.i32);
-    const slow = m.block(null, [
+    const slow = [
       m.local.set(r, call),
       m.if(
         m.local.get(r, binaryen.i32),
@@ -130,8 +126,9 @@ function store(kind: StoreKind, size: number): Emitter {
           c.exit(c.i64(c.nextPc), { expr: m.local.get(r, binaryen.i32) }, c.k + 1),
         ),
       ),
-    ]);
-    c.emit(m.if(clean, kind(c, c.ramIndex(offGet()), c.layout.ram, c.get(i.rs2)), slow));
+    ];
+    const fast = [kind(c, c.ramIndex(offGet()), c.layout.ram, c.get(i.rs2))];
+    c.emit(c.fastOrSlow([m.i64.gt_u(offGet(), fastLimit(c)), flags], fast, slow));
   };
 }
 
