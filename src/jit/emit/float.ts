@@ -372,7 +372,13 @@ function fload(size: 4 | 8): Emitter {
     if (c.paged) {
       const { misses, address } = tlbLookup(c, i, c.layout.tlbLoad, size);
       const fast = c.capture(() => c.set(i.rd, value(address())));
-      return c.emit(c.fastOrSlow([m.i32.eqz(fsOk(c, true)), ...misses], fast, c.capture(() => c.fallback())));
+      return c.emit(
+        c.fastOrSlow(
+          [m.i32.eqz(fsOk(c, true)), ...misses],
+          fast,
+          c.capture(() => c.fallback()),
+        ),
+      );
     }
     const off = ramOffset(c, i);
     const offGet = () => m.local.get(off, binaryen.i64);
@@ -389,14 +395,26 @@ function fstore(size: 4 | 8): Emitter {
     if (c.paged) {
       const { misses, address } = tlbLookup(c, i, c.layout.tlbStore, size);
       const fast = [put(address())];
-      return c.emit(c.fastOrSlow([m.i32.eqz(fsOk(c, false)), ...misses], fast, c.capture(() => c.fallback())));
+      return c.emit(
+        c.fastOrSlow(
+          [m.i32.eqz(fsOk(c, false)), ...misses],
+          fast,
+          c.capture(() => c.fallback()),
+        ),
+      );
     }
     const off = ramOffset(c, i);
     const offGet = () => m.local.get(off, binaryen.i64);
     const flags = m.i32.load8_u(c.layout.pageFlags, 1, m.i32.wrap(m.i64.shr_u(offGet(), c.i64(12))));
     const misses = [m.i32.eqz(fsOk(c, false)), m.i64.gt_u(offGet(), fastLimit(c)), flags];
     const fast = [put(c.ramIndex(offGet()), c.layout.ram)];
-    c.emit(c.fastOrSlow(misses, fast, c.capture(() => c.fallback())));
+    c.emit(
+      c.fastOrSlow(
+        misses,
+        fast,
+        c.capture(() => c.fallback()),
+      ),
+    );
   };
 }
 

@@ -32,7 +32,12 @@ export function fastLimit(c: Ctx): Ref {
  *   misses = [tlb[e].tag != (va >> 12) << 6 | tlbLow, (va & 0xfff) >u 4096 - size]
  *   address = wrap(va + tlb[e].addend)
  */
-export function tlbLookup(c: Ctx, i: Insn, table: number, size: number): { misses: Ref[]; address: () => Ref } {
+export function tlbLookup(
+  c: Ctx,
+  i: Insn,
+  table: number,
+  size: number,
+): { misses: Ref[]; address: () => Ref } {
   const m = c.m;
   const va = c.temp();
   const e = c.temp(binaryen.i32);
@@ -60,7 +65,13 @@ function pagedLoad(kind: Kind, size: number): Emitter {
   return (c, i) => {
     const { misses, address } = tlbLookup(c, i, c.layout.tlbLoad, size);
     const fast = c.capture(() => c.set(i.rd, kind(c, address(), 0)));
-    c.emit(c.fastOrSlow(misses, fast, c.capture(() => c.fallback())));
+    c.emit(
+      c.fastOrSlow(
+        misses,
+        fast,
+        c.capture(() => c.fallback()),
+      ),
+    );
   };
 }
 
@@ -70,7 +81,13 @@ function pagedStore(kind: StoreKind, size: number): Emitter {
   return (c, i) => {
     const { misses, address } = tlbLookup(c, i, c.layout.tlbStore, size);
     const fast = [kind(c, address(), 0, c.get(i.rs2))];
-    c.emit(c.fastOrSlow(misses, fast, c.capture(() => c.fallback())));
+    c.emit(
+      c.fastOrSlow(
+        misses,
+        fast,
+        c.capture(() => c.fallback()),
+      ),
+    );
   };
 }
 
