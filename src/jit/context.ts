@@ -159,6 +159,16 @@ export class Ctx {
       ...slow,
     ]);
   }
+  /** Emits fastOrSlow(misses, fast, the fallback): the interpreter's op takes every miss. */
+  fastOrFallback(misses: Ref[], fast: Ref[]): void {
+    this.emit(
+      this.fastOrSlow(
+        misses,
+        fast,
+        this.capture(() => this.fallback()),
+      ),
+    );
+  }
   /** Runs `fn` and returns the statements it emitted instead of emitting them. */
   capture(fn: () => void): Ref[] {
     const saved = this.stmts;

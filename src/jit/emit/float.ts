@@ -372,18 +372,15 @@ function fload(size: 4 | 8): Emitter {
     if (c.paged) {
       const { misses, address } = tlbLookup(c, i, c.layout.tlbLoad, size);
       const fast = c.capture(() => c.set(i.rd, value(address())));
-      return c.emit(
-        c.fastOrSlow(
-          [m.i32.eqz(fsOk(c, true)), ...misses],
-          fast,
-          c.capture(() => c.fallback()),
-        ),
-      );
+      return c.fastOrFallback([m.i32.eqz(fsOk(c, true)), ...misses], fast);
     }
     const off = ramOffset(c, i);
     const offGet = () => m.local.get(off, binaryen.i64);
-    const cond = m.i32.and(fsOk(c, true), m.i64.le_u(offGet(), fastLimit(c)));
-    guarded(c, cond, () => c.set(i.rd, value(c.ramIndex(offGet()), c.layout.ram)));
+    const misses = [m.i32.eqz(fsOk(c, true)), m.i64.gt_u(offGet(), fastLimit(c))];
+    c.fastOrFallback(
+      misses,
+      c.capture(() => c.set(i.rd, value(c.ramIndex(offGet()), c.layout.ram))),
+    );
   };
 }
 
@@ -394,27 +391,13 @@ function fstore(size: 4 | 8): Emitter {
       size === 8 ? m.i64.store(offset, 1, ptr, c.get(i.rs2)) : m.i64.store32(offset, 1, ptr, c.get(i.rs2));
     if (c.paged) {
       const { misses, address } = tlbLookup(c, i, c.layout.tlbStore, size);
-      const fast = [put(address())];
-      return c.emit(
-        c.fastOrSlow(
-          [m.i32.eqz(fsOk(c, false)), ...misses],
-          fast,
-          c.capture(() => c.fallback()),
-        ),
-      );
+      return c.fastOrFallback([m.i32.eqz(fsOk(c, false)), ...misses], [put(address())]);
     }
     const off = ramOffset(c, i);
     const offGet = () => m.local.get(off, binaryen.i64);
     const flags = m.i32.load8_u(c.layout.pageFlags, 1, m.i32.wrap(m.i64.shr_u(offGet(), c.i64(12))));
     const misses = [m.i32.eqz(fsOk(c, false)), m.i64.gt_u(offGet(), fastLimit(c)), flags];
-    const fast = [put(c.ramIndex(offGet()), c.layout.ram)];
-    c.emit(
-      c.fastOrSlow(
-        misses,
-        fast,
-        c.capture(() => c.fallback()),
-      ),
-    );
+    c.fastOrFallback(misses, [put(c.ramIndex(offGet()), c.layout.ram)]);
   };
 }
 

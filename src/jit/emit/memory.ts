@@ -64,13 +64,9 @@ export function tlbLookup(
 function pagedLoad(kind: Kind, size: number): Emitter {
   return (c, i) => {
     const { misses, address } = tlbLookup(c, i, c.layout.tlbLoad, size);
-    const fast = c.capture(() => c.set(i.rd, kind(c, address(), 0)));
-    c.emit(
-      c.fastOrSlow(
-        misses,
-        fast,
-        c.capture(() => c.fallback()),
-      ),
+    c.fastOrFallback(
+      misses,
+      c.capture(() => c.set(i.rd, kind(c, address(), 0))),
     );
   };
 }
@@ -80,14 +76,7 @@ function pagedLoad(kind: Kind, size: number): Emitter {
 function pagedStore(kind: StoreKind, size: number): Emitter {
   return (c, i) => {
     const { misses, address } = tlbLookup(c, i, c.layout.tlbStore, size);
-    const fast = [kind(c, address(), 0, c.get(i.rs2))];
-    c.emit(
-      c.fastOrSlow(
-        misses,
-        fast,
-        c.capture(() => c.fallback()),
-      ),
-    );
+    c.fastOrFallback(misses, [kind(c, address(), 0, c.get(i.rs2))]);
   };
 }
 
