@@ -7,7 +7,7 @@ import {
   setCsr, trapEnter,
 } from './csr';
 
-export { run, execOp, loadSlow, storeSlow } from './interp';
+export { run, execOp } from './interp';
 export { floatOp } from './fpu';
 export { flushTlb, flushStoreTlb } from './tlb';
 export { updateStip } from './csr';

@@ -8,7 +8,7 @@ import {
   EXIT_ADDR, EXIT_BUDGET, EXIT_CAUSE, EXIT_CODE_WRITE, EXIT_ECALL, EXIT_FATAL, EXIT_FLAGS, EXIT_LEN, EXIT_MMIO,
   EXIT_RD, EXIT_SIZE, EXIT_VALUE, EXIT_WATCH, EXIT_WFI, MMIO_SIGNED, MMIO_STORE, PAGE_CODE, PAGE_FLAGS,
   PAGE_WATCH, PC, RAM, RAM_BASE, RAM_SIZE, REGS, RESERVATION, CODE_LINES, CODE_LINE_SHIFT, CONFIG_JIT,
-  EXIT_CONTINUE, EXIT_HOT, HOT_COUNTERS, HOT_PUBLISHED, STAT_JC_HITS, STAT_JC_MISSES, STAT_TRANSLATED_INSNS, HOT_ENTRIES, HOT_THRESHOLD, INSTRET_LIMIT, JUMP_CACHE, JUMP_ENTRIES,
+  EXIT_CONTINUE, EXIT_STEP, EXIT_HOT, HOT_COUNTERS, HOT_PUBLISHED, STAT_JC_HITS, STAT_JC_MISSES, STAT_TRANSLATED_INSNS, HOT_ENTRIES, HOT_THRESHOLD, INSTRET_LIMIT, JUMP_CACHE, JUMP_ENTRIES,
   EXIT_MODE, TLB_FETCH, TLB_LOAD, TLB_STORE, JC_CONTEXT, JC_GENERATION, MMIO_FLOAT, REGION_INDEX, REGION_INDEX_ENTRIES,
 } from './layout';
 import { BOX, execFloat } from './fpu';
@@ -46,8 +46,7 @@ function exitMmio(addr: u64, size: u8, flags: u8, rd: usize, value: u64, len: u8
 
 // Loads that miss the fast path: the last bytes of RAM, or anything outside it. Returns 0 when
 // the value is in rd, else EXIT_MMIO (the host performs it or turns it into an access fault).
-// Translated code calls it too (registers need not be in the state: it reads none).
-export function loadSlow(addr: u64, size: u8, signed: bool, rd: usize, len: u8): i32 {
+function loadSlow(addr: u64, size: u8, signed: bool, rd: usize, len: u8): i32 {
   const off = addr - RAM_BASE;
   const ramSize = load<u64>(RAM_SIZE);
   if (off < ramSize && off + size <= ramSize) {
@@ -66,7 +65,7 @@ export function loadSlow(addr: u64, size: u8, signed: bool, rd: usize, len: u8):
 // Stores that miss the fast path. Returns 0 when done in RAM with nothing to report, EXIT_WATCH
 // or EXIT_CODE_WRITE when it hit a flagged page (the store is done; the instruction retires),
 // or EXIT_MMIO.
-export function storeSlow(addr: u64, size: u8, v: u64, len: u8): i32 {
+function storeSlow(addr: u64, size: u8, v: u64, len: u8): i32 {
   const off = addr - RAM_BASE;
   const ramSize = load<u64>(RAM_SIZE);
   if (off < ramSize && off + size <= ramSize) {
@@ -464,10 +463,11 @@ export function execOp(): i32 {
           const r = call_indirect<i32>(load<u32>(j, 8), load<u32>(j, 12));
           const after = csr(MINSTRET);
           store<u64>(STAT_TRANSLATED_INSNS, load<u64>(STAT_TRANSLATED_INSNS) + (after - before));
-          if (r != EXIT_CONTINUE) return r;
+          if (r != EXIT_CONTINUE && r != EXIT_STEP) return r;
           budget = <i32>(load<u64>(INSTRET_LIMIT) - after);
           pc = load<u64>(PC);
-          fallthrough = ~pc;
+          // EXIT_STEP: this instruction is the interpreter's, even where a translation starts.
+          fallthrough = r == EXIT_STEP ? pc : ~pc;
           continue;
         }
         if (vmFetch) refill = refillJumpCache(pc, j, context);

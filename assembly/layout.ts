@@ -134,3 +134,6 @@ export const EXIT_HOT: i32 = 7; // pc is a block entry that reached HOT_THRESHOL
 export const EXIT_MODE: i32 = 8;
 // Returned by translated code (never by run()): left the region normally, pc is in the state.
 export const EXIT_CONTINUE: i32 = -1;
+// Returned by translated code (never by run()): the interpreter runs the instruction at pc (a
+// load or store off the fast path), then goes on; pc is in the state, that instruction not retired.
+export const EXIT_STEP: i32 = -2;

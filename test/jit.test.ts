@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { createMachine } from '../src/index.ts';
+import { encode, type Operands } from './helpers/encode.ts';
 
 const RAM = 0x8000_0000n;
 const ADDI_A0_A0 = (imm: number) => ((imm & 0xfff) << 20) | (10 << 15) | (10 << 7) | 0x13;
@@ -49,6 +50,43 @@ test('a loop is translated, runs within its budget, and a host write to it inval
   const after = vm.jitStats()!;
   expect(after.regions).toBeGreaterThan(stats.regions);
   expect(after.translatedInsns - stats.translatedInsns).toBeGreaterThan(9_000);
+});
+
+test('loads and stores off the fast path leave the region for the interpreter to run them, then translated code goes on', async () => {
+  const ram = 1 << 20;
+  const vm = await createMachine({ engine: 'jit', jitThreshold: 0, memory: ram });
+  await vm.jitReady();
+  const w = (name: string, ops: Operands) => encode(name, ops).raw;
+  const last = RAM + BigInt(ram - 4); // the last word of RAM: past the fast path's bound
+  const nearCode = RAM + 0x800n; // the code's page, 2 KiB away from the code: a page flag, no code line
+  vm.writeMemory(last, new Uint8Array([3, 0, 0, 0]));
+  // loop: a0 -= 1; a1 = *last; a2 += a1; *nearCode = a2; if (a0 != 0) goto loop; then spin
+  vm.writeMemory(
+    RAM,
+    code(
+      w('addi', { rd: 10, rs1: 10, imm: -1 }),
+      w('lw', { rd: 11, rs1: 5, imm: 0 }),
+      w('add', { rd: 12, rs1: 12, rs2: 11 }),
+      w('sw', { rs1: 6, rs2: 12, imm: 0 }),
+      w('bne', { rs1: 10, rs2: 0, imm: -16 }),
+      w('jal', { rd: 0, imm: 0 }),
+    ),
+  );
+  vm.setReg(5, last);
+  vm.setReg(6, nearCode);
+  vm.setReg(10, 1000n);
+  vm.pc = RAM;
+  const r = vm.runFor(5000n + 100n);
+  expect(r.message).toBeUndefined();
+  expect(r.exitReason).toBe('budget');
+  expect(vm.pc).toBe(RAM + 20n); // spinning past the loop
+  expect(vm.getReg(12)).toBe(3000n);
+  expect(new DataView(vm.readMemory(nearCode, 4).buffer).getUint32(0, true)).toBe(3000);
+  const stats = vm.jitStats()!;
+  // Each lw left the region (the interpreter ran it, and the rest of the iteration); the addi
+  // before it ran translated every time.
+  expect(stats.translatedInsns).toBeGreaterThanOrEqual(1000);
+  expect(stats.returned).toBeGreaterThanOrEqual(1000);
 });
 
 test('--stats reports translator figures and exits by reason on the jit', () => {

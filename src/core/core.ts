@@ -15,8 +15,6 @@ export interface CoreFunctions {
   instretNow(): bigint;
   decodeOne(raw: number): number;
   execOp(): number;
-  loadSlow(addr: bigint, size: number, signed: number, rd: number, len: number): number;
-  storeSlow(addr: bigint, size: number, value: bigint, len: number): number;
   /** An F/D operation on register values, legal as the core's floatLegal says (assembly/fpu.ts). */
   floatOp(op: number, a: bigint, b: bigint, c: bigint, imm: number): bigint;
   /** Empties the MMU's TLBs (the host changed page tables under the guest). */

@@ -117,20 +117,6 @@ function newModule(): Binaryen.Module {
   m.addTable(TABLE_NAME, 0, -1);
   m.addTableImport(TABLE_NAME, 'env', 'table');
   m.addFunctionImport('execOp', 'env', 'execOp', binaryen.none, binaryen.i32);
-  m.addFunctionImport(
-    'loadSlow',
-    'env',
-    'loadSlow',
-    binaryen.createType([binaryen.i64, binaryen.i32, binaryen.i32, binaryen.i32, binaryen.i32]),
-    binaryen.i32,
-  );
-  m.addFunctionImport(
-    'storeSlow',
-    'env',
-    'storeSlow',
-    binaryen.createType([binaryen.i64, binaryen.i32, binaryen.i64, binaryen.i32]),
-    binaryen.i32,
-  );
   return m;
 }
 

@@ -270,8 +270,6 @@ export class Translator {
         memory: this.core.memory,
         table: this.core.table,
         execOp: this.core.fn.execOp,
-        loadSlow: this.core.fn.loadSlow,
-        storeSlow: this.core.fn.storeSlow,
         floatOp: this.core.fn.floatOp, // imported only by regions with F/D instructions
       },
     });

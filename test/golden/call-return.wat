@@ -2,13 +2,9 @@
 (module
  (type $0 (func (param i32) (result i32)))
  (type $1 (func (result i32)))
- (type $2 (func (param i64 i32 i32 i32 i32) (result i32)))
- (type $3 (func (param i64 i32 i64 i32) (result i32)))
  (import "env" "memory" (memory $mem 0))
  (import "env" "table" (table $t 0 funcref))
  (import "env" "execOp" (func $execOp (result i32)))
- (import "env" "loadSlow" (func $loadSlow (param i64 i32 i32 i32 i32) (result i32)))
- (import "env" "storeSlow" (func $storeSlow (param i64 i32 i64 i32) (result i32)))
  (export "region" (func $region))
  (func $region (param $0 i32) (result i32)
   (local $1 i32)

@@ -2,13 +2,9 @@
 (module
  (type $0 (func (param i32) (result i32)))
  (type $1 (func (result i32)))
- (type $2 (func (param i64 i32 i32 i32 i32) (result i32)))
- (type $3 (func (param i64 i32 i64 i32) (result i32)))
  (import "env" "memory" (memory $mem 0))
  (import "env" "table" (table $t 0 funcref))
  (import "env" "execOp" (func $execOp (result i32)))
- (import "env" "loadSlow" (func $loadSlow (param i64 i32 i32 i32 i32) (result i32)))
- (import "env" "storeSlow" (func $storeSlow (param i64 i32 i64 i32) (result i32)))
  (export "region" (func $region))
  (func $region (param $0 i32) (result i32)
   (local $1 i32)
@@ -48,15 +44,11 @@
   (local $35 i64)
   (local $36 i64)
   (local $37 i64)
-  (local $38 i32)
+  (local $38 i64)
   (local $39 i64)
-  (local $40 i32)
+  (local $40 i64)
   (local $41 i64)
   (local $42 i32)
-  (local $43 i64)
-  (local $44 i32)
-  (local $45 i64)
-  (local $46 i32)
   (local.set $14
    (i64.load
     (i32.const 4176)
@@ -97,12 +89,14 @@
         (i64.const -2147483640)
        )
       )
-      (if
-       (i64.le_u
-        (local.get $37)
-        (i64.const 1048568)
-       )
-       (then
+      (block $done1
+       (block $slow0
+        (br_if $slow0
+         (i64.gt_u
+          (local.get $37)
+          (i64.const 1048568)
+         )
+        )
         (local.set $14
          (i64.load offset=16777216 align=1
           (i32.wrap_i64
@@ -110,58 +104,37 @@
           )
          )
         )
+        (br $done1)
        )
-       (else
-        (local.set $38
-         (call $loadSlow
-          (i64.add
-           (local.get $37)
-           (i64.const 2147483648)
-          )
-          (i32.const 8)
-          (i32.const 0)
-          (i32.const 80)
-          (i32.const 4)
-         )
+       (block
+        (local.set $3
+         (i64.const 2147483648)
         )
-        (if
-         (local.get $38)
-         (then
-          (local.set $3
-           (i64.const 2147483648)
-          )
-          (local.set $2
-           (i32.const 1)
-          )
-          (br $exit)
-         )
+        (local.set $2
+         (i32.const -2)
         )
-        (local.set $14
-         (i64.load
-          (i32.const 4176)
-         )
-        )
+        (br $exit)
        )
       )
-      (local.set $39
+      (local.set $38
        (i64.add
         (local.get $15)
         (i64.const -2147483632)
        )
       )
-      (block $done1
-       (block $slow0
-        (br_if $slow0
+      (block $done3
+       (block $slow2
+        (br_if $slow2
          (i64.gt_u
-          (local.get $39)
+          (local.get $38)
           (i64.const 1048568)
          )
         )
-        (br_if $slow0
+        (br_if $slow2
          (i32.load8_u offset=5242880
           (i32.wrap_i64
            (i64.shr_u
-            (local.get $39)
+            (local.get $38)
             (i64.const 12)
            )
           )
@@ -169,142 +142,86 @@
         )
         (i64.store offset=16777216 align=1
          (i32.wrap_i64
-          (local.get $39)
+          (local.get $38)
          )
          (local.get $14)
         )
-        (br $done1)
+        (br $done3)
        )
-       (local.set $40
-        (call $storeSlow
+       (block
+        (local.set $4
          (i64.add
-          (local.get $39)
-          (i64.const 2147483648)
-         )
-         (i32.const 8)
-         (local.get $14)
-         (i32.const 4)
-        )
-       )
-       (if
-        (local.get $40)
-        (then
-         (if
-          (i32.eq
-           (local.get $40)
-           (i32.const 1)
-          )
-          (then
-           (local.set $4
-            (i64.add
-             (local.get $4)
-             (i64.const 1)
-            )
-           )
-           (local.set $3
-            (i64.const 2147483652)
-           )
-           (local.set $2
-            (i32.const 1)
-           )
-           (br $exit)
-          )
-          (else
-           (local.set $4
-            (i64.add
-             (local.get $4)
-             (i64.const 2)
-            )
-           )
-           (local.set $3
-            (i64.const 2147483656)
-           )
-           (local.set $2
-            (local.get $40)
-           )
-           (br $exit)
-          )
+          (local.get $4)
+          (i64.const 1)
          )
         )
+        (local.set $3
+         (i64.const 2147483652)
+        )
+        (local.set $2
+         (i32.const -2)
+        )
+        (br $exit)
        )
       )
-      (local.set $41
+      (local.set $39
        (i64.add
         (local.get $15)
         (i64.const -2147483648)
        )
       )
-      (if
-       (i64.le_u
-        (local.get $41)
-        (i64.const 1048568)
-       )
-       (then
+      (block $done5
+       (block $slow4
+        (br_if $slow4
+         (i64.gt_u
+          (local.get $39)
+          (i64.const 1048568)
+         )
+        )
         (local.set $16
          (i64.load32_s offset=16777216 align=1
           (i32.wrap_i64
-           (local.get $41)
+           (local.get $39)
           )
          )
         )
+        (br $done5)
        )
-       (else
-        (local.set $42
-         (call $loadSlow
-          (i64.add
-           (local.get $41)
-           (i64.const 2147483648)
-          )
-          (i32.const 4)
-          (i32.const 1)
-          (i32.const 96)
-          (i32.const 4)
+       (block
+        (local.set $4
+         (i64.add
+          (local.get $4)
+          (i64.const 2)
          )
         )
-        (if
-         (local.get $42)
-         (then
-          (local.set $4
-           (i64.add
-            (local.get $4)
-            (i64.const 2)
-           )
-          )
-          (local.set $3
-           (i64.const 2147483656)
-          )
-          (local.set $2
-           (i32.const 1)
-          )
-          (br $exit)
-         )
+        (local.set $3
+         (i64.const 2147483656)
         )
-        (local.set $16
-         (i64.load
-          (i32.const 4192)
-         )
+        (local.set $2
+         (i32.const -2)
         )
+        (br $exit)
        )
       )
-      (local.set $43
+      (local.set $40
        (i64.add
         (local.get $15)
         (i64.const -2147483647)
        )
       )
-      (block $done3
-       (block $slow2
-        (br_if $slow2
+      (block $done7
+       (block $slow6
+        (br_if $slow6
          (i64.gt_u
-          (local.get $43)
+          (local.get $40)
           (i64.const 1048568)
          )
         )
-        (br_if $slow2
+        (br_if $slow6
          (i32.load8_u offset=5242880
           (i32.wrap_i64
            (i64.shr_u
-            (local.get $43)
+            (local.get $40)
             (i64.const 12)
            )
           )
@@ -312,63 +229,26 @@
         )
         (i64.store8 offset=16777216
          (i32.wrap_i64
-          (local.get $43)
+          (local.get $40)
          )
          (local.get $16)
         )
-        (br $done3)
+        (br $done7)
        )
-       (local.set $44
-        (call $storeSlow
+       (block
+        (local.set $4
          (i64.add
-          (local.get $43)
-          (i64.const 2147483648)
-         )
-         (i32.const 1)
-         (local.get $16)
-         (i32.const 4)
-        )
-       )
-       (if
-        (local.get $44)
-        (then
-         (if
-          (i32.eq
-           (local.get $44)
-           (i32.const 1)
-          )
-          (then
-           (local.set $4
-            (i64.add
-             (local.get $4)
-             (i64.const 3)
-            )
-           )
-           (local.set $3
-            (i64.const 2147483660)
-           )
-           (local.set $2
-            (i32.const 1)
-           )
-           (br $exit)
-          )
-          (else
-           (local.set $4
-            (i64.add
-             (local.get $4)
-             (i64.const 4)
-            )
-           )
-           (local.set $3
-            (i64.const 2147483664)
-           )
-           (local.set $2
-            (local.get $44)
-           )
-           (br $exit)
-          )
+          (local.get $4)
+          (i64.const 3)
          )
         )
+        (local.set $3
+         (i64.const 2147483660)
+        )
+        (local.set $2
+         (i32.const -2)
+        )
+        (br $exit)
        )
       )
       (local.set $4
@@ -377,7 +257,7 @@
         (i64.const 5)
        )
       )
-      (local.set $45
+      (local.set $41
        (i64.and
         (i64.add
          (local.get $5)
@@ -389,7 +269,7 @@
      )
      (block
       (local.set $3
-       (local.get $45)
+       (local.get $41)
       )
       (local.set $2
        (i32.const -1)
@@ -426,7 +306,7 @@
     (i32.const -1)
    )
    (then
-    (local.set $46
+    (local.set $42
      (i32.add
       (i32.shl
        (i32.and
@@ -447,7 +327,7 @@
      (i32.and
       (i64.eq
        (i64.load
-        (local.get $46)
+        (local.get $42)
        )
        (i64.xor
         (local.get $3)
@@ -473,10 +353,10 @@
       )
       (return_call_indirect (type $0)
        (i32.load offset=12
-        (local.get $46)
+        (local.get $42)
        )
        (i32.load offset=8
-        (local.get $46)
+        (local.get $42)
        )
       )
      )

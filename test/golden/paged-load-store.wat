@@ -2,13 +2,9 @@
 (module
  (type $0 (func (param i32) (result i32)))
  (type $1 (func (result i32)))
- (type $2 (func (param i64 i32 i32 i32 i32) (result i32)))
- (type $3 (func (param i64 i32 i64 i32) (result i32)))
  (import "env" "memory" (memory $mem 0))
  (import "env" "table" (table $t 0 funcref))
  (import "env" "execOp" (func $execOp (result i32)))
- (import "env" "loadSlow" (func $loadSlow (param i64 i32 i32 i32 i32) (result i32)))
- (import "env" "storeSlow" (func $storeSlow (param i64 i32 i64 i32) (result i32)))
  (export "region" (func $region))
  (func $region (param $0 i32) (result i32)
   (local $1 i32)
@@ -50,18 +46,14 @@
   (local $37 i64)
   (local $38 i32)
   (local $39 i64)
-  (local $40 i32)
-  (local $41 i64)
-  (local $42 i32)
+  (local $40 i64)
+  (local $41 i32)
+  (local $42 i64)
   (local $43 i32)
   (local $44 i64)
   (local $45 i32)
-  (local $46 i32)
-  (local $47 i64)
-  (local $48 i32)
-  (local $49 i32)
-  (local $50 i64)
-  (local $51 i32)
+  (local $46 i64)
+  (local $47 i32)
   (local.set $14
    (i64.load
     (i32.const 4176)
@@ -202,139 +194,28 @@
         )
         (br $done1)
        )
-       (i64.store
-        (i32.const 4176)
-        (local.get $14)
-       )
-       (i64.store
-        (i32.const 4192)
-        (local.get $16)
-       )
-       (i64.store
-        (i32.const 4360)
-        (i64.const 2147483648)
-       )
-       (i64.store
-        (i32.const 30736)
-        (i64.add
-         (i64.load
-          (i32.const 30736)
-         )
-         (i64.add
-          (local.get $4)
-          (i64.const 0)
-         )
-        )
-       )
-       (local.set $4
-        (i64.const -1)
-       )
-       (local.set $40
-        (call $execOp)
-       )
        (block
-        (local.set $36
-         (i64.sub
-          (i64.load
-           (i32.const 4440)
-          )
-          (i64.load
-           (i32.const 30736)
-          )
-         )
+        (local.set $3
+         (i64.const 2147483648)
         )
-        (local.set $39
-         (i64.or
-          (i64.or
-           (i64.shl
-            (i64.and
-             (i64.shr_u
-              (i64.load
-               (i32.const 14336)
-              )
-              (i64.const 19)
-             )
-             (i64.const 1)
-            )
-            (i64.const 5)
-           )
-           (i64.shl
-            (i64.and
-             (i64.shr_u
-              (i64.load
-               (i32.const 14336)
-              )
-              (i64.const 18)
-             )
-             (i64.const 1)
-            )
-            (i64.const 4)
-           )
-          )
-          (i64.or
-           (i64.shl
-            (i64.add
-             (i64.load
-              (i32.const 4368)
-             )
-             (i64.const 1)
-            )
-            (i64.const 1)
-           )
-           (i64.const 1)
-          )
-         )
+        (local.set $2
+         (i32.const -2)
         )
-       )
-       (local.set $14
-        (i64.load
-         (i32.const 4176)
-        )
-       )
-       (if
-        (i32.or
-         (local.get $40)
-         (i64.ne
-          (i64.load
-           (i32.const 4360)
-          )
-          (i64.const 2147483652)
-         )
-        )
-        (then
-         (local.set $4
-          (i64.const 0)
-         )
-         (block
-          (local.set $3
-           (i64.load
-            (i32.const 4360)
-           )
-          )
-          (local.set $2
-           (select
-            (local.get $40)
-            (i32.const -1)
-            (local.get $40)
-           )
-          )
-          (br $exit)
-         )
-        )
+        (br $exit)
        )
       )
-      (local.set $41
+      (local.set $40
        (i64.add
         (local.get $15)
         (i64.const 16)
        )
       )
-      (local.set $42
+      (local.set $41
        (i32.shl
         (i32.and
          (i32.wrap_i64
           (i64.shr_u
-           (local.get $41)
+           (local.get $40)
            (i64.const 12)
           )
          )
@@ -348,12 +229,12 @@
         (br_if $slow2
          (i64.ne
           (i64.load offset=14712832
-           (local.get $42)
+           (local.get $41)
           )
           (i64.or
            (i64.shl
             (i64.shr_u
-             (local.get $41)
+             (local.get $40)
              (i64.const 12)
             )
             (i64.const 6)
@@ -365,7 +246,7 @@
         (br_if $slow2
          (i64.gt_u
           (i64.and
-           (local.get $41)
+           (local.get $40)
            (i64.const 4095)
           )
           (i64.const 4088)
@@ -374,9 +255,9 @@
         (i64.store align=1
          (i32.wrap_i64
           (i64.add
-           (local.get $41)
+           (local.get $40)
            (i64.load offset=14712840
-            (local.get $42)
+            (local.get $41)
            )
           )
          )
@@ -384,126 +265,104 @@
         )
         (br $done3)
        )
-       (i64.store
-        (i32.const 4176)
-        (local.get $14)
-       )
-       (i64.store
-        (i32.const 4192)
-        (local.get $16)
-       )
-       (i64.store
-        (i32.const 4360)
-        (i64.const 2147483652)
-       )
-       (i64.store
-        (i32.const 30736)
-        (i64.add
-         (i64.load
-          (i32.const 30736)
-         )
+       (block
+        (local.set $4
          (i64.add
           (local.get $4)
           (i64.const 1)
          )
         )
+        (local.set $3
+         (i64.const 2147483652)
+        )
+        (local.set $2
+         (i32.const -2)
+        )
+        (br $exit)
        )
-       (local.set $4
-        (i64.const -2)
+      )
+      (local.set $42
+       (i64.add
+        (local.get $15)
+        (i64.const 0)
        )
-       (local.set $43
-        (call $execOp)
+      )
+      (local.set $43
+       (i32.shl
+        (i32.and
+         (i32.wrap_i64
+          (i64.shr_u
+           (local.get $42)
+           (i64.const 12)
+          )
+         )
+         (i32.const 1023)
+        )
+        (i32.const 4)
+       )
+      )
+      (block $done5
+       (block $slow4
+        (br_if $slow4
+         (i64.ne
+          (i64.load offset=14696448
+           (local.get $43)
+          )
+          (i64.or
+           (i64.shl
+            (i64.shr_u
+             (local.get $42)
+             (i64.const 12)
+            )
+            (i64.const 6)
+           )
+           (local.get $39)
+          )
+         )
+        )
+        (br_if $slow4
+         (i64.gt_u
+          (i64.and
+           (local.get $42)
+           (i64.const 4095)
+          )
+          (i64.const 4092)
+         )
+        )
+        (local.set $16
+         (i64.load32_s align=1
+          (i32.wrap_i64
+           (i64.add
+            (local.get $42)
+            (i64.load offset=14696456
+             (local.get $43)
+            )
+           )
+          )
+         )
+        )
+        (br $done5)
        )
        (block
-        (local.set $36
-         (i64.sub
-          (i64.load
-           (i32.const 4440)
-          )
-          (i64.load
-           (i32.const 30736)
-          )
+        (local.set $4
+         (i64.add
+          (local.get $4)
+          (i64.const 2)
          )
         )
-        (local.set $39
-         (i64.or
-          (i64.or
-           (i64.shl
-            (i64.and
-             (i64.shr_u
-              (i64.load
-               (i32.const 14336)
-              )
-              (i64.const 19)
-             )
-             (i64.const 1)
-            )
-            (i64.const 5)
-           )
-           (i64.shl
-            (i64.and
-             (i64.shr_u
-              (i64.load
-               (i32.const 14336)
-              )
-              (i64.const 18)
-             )
-             (i64.const 1)
-            )
-            (i64.const 4)
-           )
-          )
-          (i64.or
-           (i64.shl
-            (i64.add
-             (i64.load
-              (i32.const 4368)
-             )
-             (i64.const 1)
-            )
-            (i64.const 1)
-           )
-           (i64.const 1)
-          )
-         )
+        (local.set $3
+         (i64.const 2147483656)
         )
-       )
-       (if
-        (i32.or
-         (local.get $43)
-         (i64.ne
-          (i64.load
-           (i32.const 4360)
-          )
-          (i64.const 2147483656)
-         )
+        (local.set $2
+         (i32.const -2)
         )
-        (then
-         (local.set $4
-          (i64.const 0)
-         )
-         (block
-          (local.set $3
-           (i64.load
-            (i32.const 4360)
-           )
-          )
-          (local.set $2
-           (select
-            (local.get $43)
-            (i32.const -1)
-            (local.get $43)
-           )
-          )
-          (br $exit)
-         )
-        )
+        (br $exit)
        )
       )
       (local.set $44
        (i64.add
         (local.get $15)
-        (i64.const 0)
+        (i64.const 1)
        )
       )
       (local.set $45
@@ -520,11 +379,11 @@
         (i32.const 4)
        )
       )
-      (block $done5
-       (block $slow4
-        (br_if $slow4
+      (block $done7
+       (block $slow6
+        (br_if $slow6
          (i64.ne
-          (i64.load offset=14696448
+          (i64.load offset=14712832
            (local.get $45)
           )
           (i64.or
@@ -539,193 +398,10 @@
           )
          )
         )
-        (br_if $slow4
+        (br_if $slow6
          (i64.gt_u
           (i64.and
            (local.get $44)
-           (i64.const 4095)
-          )
-          (i64.const 4092)
-         )
-        )
-        (local.set $16
-         (i64.load32_s align=1
-          (i32.wrap_i64
-           (i64.add
-            (local.get $44)
-            (i64.load offset=14696456
-             (local.get $45)
-            )
-           )
-          )
-         )
-        )
-        (br $done5)
-       )
-       (i64.store
-        (i32.const 4176)
-        (local.get $14)
-       )
-       (i64.store
-        (i32.const 4192)
-        (local.get $16)
-       )
-       (i64.store
-        (i32.const 4360)
-        (i64.const 2147483656)
-       )
-       (i64.store
-        (i32.const 30736)
-        (i64.add
-         (i64.load
-          (i32.const 30736)
-         )
-         (i64.add
-          (local.get $4)
-          (i64.const 2)
-         )
-        )
-       )
-       (local.set $4
-        (i64.const -3)
-       )
-       (local.set $46
-        (call $execOp)
-       )
-       (block
-        (local.set $36
-         (i64.sub
-          (i64.load
-           (i32.const 4440)
-          )
-          (i64.load
-           (i32.const 30736)
-          )
-         )
-        )
-        (local.set $39
-         (i64.or
-          (i64.or
-           (i64.shl
-            (i64.and
-             (i64.shr_u
-              (i64.load
-               (i32.const 14336)
-              )
-              (i64.const 19)
-             )
-             (i64.const 1)
-            )
-            (i64.const 5)
-           )
-           (i64.shl
-            (i64.and
-             (i64.shr_u
-              (i64.load
-               (i32.const 14336)
-              )
-              (i64.const 18)
-             )
-             (i64.const 1)
-            )
-            (i64.const 4)
-           )
-          )
-          (i64.or
-           (i64.shl
-            (i64.add
-             (i64.load
-              (i32.const 4368)
-             )
-             (i64.const 1)
-            )
-            (i64.const 1)
-           )
-           (i64.const 1)
-          )
-         )
-        )
-       )
-       (local.set $16
-        (i64.load
-         (i32.const 4192)
-        )
-       )
-       (if
-        (i32.or
-         (local.get $46)
-         (i64.ne
-          (i64.load
-           (i32.const 4360)
-          )
-          (i64.const 2147483660)
-         )
-        )
-        (then
-         (local.set $4
-          (i64.const 0)
-         )
-         (block
-          (local.set $3
-           (i64.load
-            (i32.const 4360)
-           )
-          )
-          (local.set $2
-           (select
-            (local.get $46)
-            (i32.const -1)
-            (local.get $46)
-           )
-          )
-          (br $exit)
-         )
-        )
-       )
-      )
-      (local.set $47
-       (i64.add
-        (local.get $15)
-        (i64.const 1)
-       )
-      )
-      (local.set $48
-       (i32.shl
-        (i32.and
-         (i32.wrap_i64
-          (i64.shr_u
-           (local.get $47)
-           (i64.const 12)
-          )
-         )
-         (i32.const 1023)
-        )
-        (i32.const 4)
-       )
-      )
-      (block $done7
-       (block $slow6
-        (br_if $slow6
-         (i64.ne
-          (i64.load offset=14712832
-           (local.get $48)
-          )
-          (i64.or
-           (i64.shl
-            (i64.shr_u
-             (local.get $47)
-             (i64.const 12)
-            )
-            (i64.const 6)
-           )
-           (local.get $39)
-          )
-         )
-        )
-        (br_if $slow6
-         (i64.gt_u
-          (i64.and
-           (local.get $47)
            (i64.const 4095)
           )
           (i64.const 4095)
@@ -734,9 +410,9 @@
         (i64.store8
          (i32.wrap_i64
           (i64.add
-           (local.get $47)
+           (local.get $44)
            (i64.load offset=14712840
-            (local.get $48)
+            (local.get $45)
            )
           )
          )
@@ -744,120 +420,20 @@
         )
         (br $done7)
        )
-       (i64.store
-        (i32.const 4176)
-        (local.get $14)
-       )
-       (i64.store
-        (i32.const 4192)
-        (local.get $16)
-       )
-       (i64.store
-        (i32.const 4360)
-        (i64.const 2147483660)
-       )
-       (i64.store
-        (i32.const 30736)
-        (i64.add
-         (i64.load
-          (i32.const 30736)
-         )
+       (block
+        (local.set $4
          (i64.add
           (local.get $4)
           (i64.const 3)
          )
         )
-       )
-       (local.set $4
-        (i64.const -4)
-       )
-       (local.set $49
-        (call $execOp)
-       )
-       (block
-        (local.set $36
-         (i64.sub
-          (i64.load
-           (i32.const 4440)
-          )
-          (i64.load
-           (i32.const 30736)
-          )
-         )
+        (local.set $3
+         (i64.const 2147483660)
         )
-        (local.set $39
-         (i64.or
-          (i64.or
-           (i64.shl
-            (i64.and
-             (i64.shr_u
-              (i64.load
-               (i32.const 14336)
-              )
-              (i64.const 19)
-             )
-             (i64.const 1)
-            )
-            (i64.const 5)
-           )
-           (i64.shl
-            (i64.and
-             (i64.shr_u
-              (i64.load
-               (i32.const 14336)
-              )
-              (i64.const 18)
-             )
-             (i64.const 1)
-            )
-            (i64.const 4)
-           )
-          )
-          (i64.or
-           (i64.shl
-            (i64.add
-             (i64.load
-              (i32.const 4368)
-             )
-             (i64.const 1)
-            )
-            (i64.const 1)
-           )
-           (i64.const 1)
-          )
-         )
+        (local.set $2
+         (i32.const -2)
         )
-       )
-       (if
-        (i32.or
-         (local.get $49)
-         (i64.ne
-          (i64.load
-           (i32.const 4360)
-          )
-          (i64.const 2147483664)
-         )
-        )
-        (then
-         (local.set $4
-          (i64.const 0)
-         )
-         (block
-          (local.set $3
-           (i64.load
-            (i32.const 4360)
-           )
-          )
-          (local.set $2
-           (select
-            (local.get $49)
-            (i32.const -1)
-            (local.get $49)
-           )
-          )
-          (br $exit)
-         )
-        )
+        (br $exit)
        )
       )
       (local.set $4
@@ -866,7 +442,7 @@
         (i64.const 5)
        )
       )
-      (local.set $50
+      (local.set $46
        (i64.and
         (i64.add
          (local.get $5)
@@ -878,7 +454,7 @@
      )
      (block
       (local.set $3
-       (local.get $50)
+       (local.get $46)
       )
       (local.set $2
        (i32.const -1)
@@ -915,7 +491,7 @@
     (i32.const -1)
    )
    (then
-    (local.set $51
+    (local.set $47
      (i32.add
       (i32.shl
        (i32.and
@@ -936,7 +512,7 @@
      (i32.and
       (i64.eq
        (i64.load
-        (local.get $51)
+        (local.get $47)
        )
        (i64.xor
         (local.get $3)
@@ -962,10 +538,10 @@
       )
       (return_call_indirect (type $0)
        (i32.load offset=12
-        (local.get $51)
+        (local.get $47)
        )
        (i32.load offset=8
-        (local.get $51)
+        (local.get $47)
        )
       )
      )

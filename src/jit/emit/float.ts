@@ -363,7 +363,7 @@ function fused(single: boolean, negProd: boolean, negC: boolean): Emitter {
   };
 }
 
-// Loads and stores: the RAM fast path (or, paged, a TLB hit) when FS allows, else the op.
+// Loads and stores: the RAM fast path (or, paged, a TLB hit) when FS allows, else the interpreter.
 function fload(size: 4 | 8): Emitter {
   return (c, i) => {
     const m = c.m;
@@ -372,12 +372,12 @@ function fload(size: 4 | 8): Emitter {
     if (c.paged) {
       const { misses, address } = tlbLookup(c, i, c.layout.tlbLoad, size);
       const fast = c.capture(() => c.set(i.rd, value(address())));
-      return c.fastOrFallback([m.i32.eqz(fsOk(c, true)), ...misses], fast);
+      return c.fastOrStep([m.i32.eqz(fsOk(c, true)), ...misses], fast);
     }
     const off = ramOffset(c, i);
     const offGet = () => m.local.get(off, binaryen.i64);
     const misses = [m.i32.eqz(fsOk(c, true)), m.i64.gt_u(offGet(), fastLimit(c))];
-    c.fastOrFallback(
+    c.fastOrStep(
       misses,
       c.capture(() => c.set(i.rd, value(c.ramIndex(offGet()), c.layout.ram))),
     );
@@ -391,13 +391,13 @@ function fstore(size: 4 | 8): Emitter {
       size === 8 ? m.i64.store(offset, 1, ptr, c.get(i.rs2)) : m.i64.store32(offset, 1, ptr, c.get(i.rs2));
     if (c.paged) {
       const { misses, address } = tlbLookup(c, i, c.layout.tlbStore, size);
-      return c.fastOrFallback([m.i32.eqz(fsOk(c, false)), ...misses], [put(address())]);
+      return c.fastOrStep([m.i32.eqz(fsOk(c, false)), ...misses], [put(address())]);
     }
     const off = ramOffset(c, i);
     const offGet = () => m.local.get(off, binaryen.i64);
     const flags = m.i32.load8_u(c.layout.pageFlags, 1, m.i32.wrap(m.i64.shr_u(offGet(), c.i64(12))));
     const misses = [m.i32.eqz(fsOk(c, false)), m.i64.gt_u(offGet(), fastLimit(c)), flags];
-    c.fastOrFallback(misses, [put(c.ramIndex(offGet()), c.layout.ram)]);
+    c.fastOrStep(misses, [put(c.ramIndex(offGet()), c.layout.ram)]);
   };
 }
 

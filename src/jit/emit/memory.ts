@@ -1,9 +1,8 @@
 // Loads and stores: an inline fast path for RAM (one unsigned compare; stores also test the page
-// flags), and a call to the core's slow path for everything else — the last bytes of RAM, MMIO
-// and faults (which leave the region through its tail, the instruction not retired), stores to
-// watched pages or translated code (which leave right after the store).
+// flags), and for everything else (the last bytes of RAM, MMIO, faults, stores to watched pages
+// or near translated code) an exit that leaves the instruction to the interpreter (Ctx.step).
 import { binaryen } from '../binaryen.ts';
-import { EXIT_MMIO, type Ctx } from '../context.ts';
+import type { Ctx } from '../context.ts';
 import type { Insn } from '../region.ts';
 import type { Emitter } from './index.ts';
 
@@ -60,57 +59,39 @@ export function tlbLookup(
   };
 }
 
-// Paged: unless the TLB misses, rd = load(address), else the interpreter's op (walk, fault, MMIO)
+// Paged: unless the TLB misses, rd = load(address), else the interpreter runs it (walk, fault, MMIO)
 function pagedLoad(kind: Kind, size: number): Emitter {
   return (c, i) => {
     const { misses, address } = tlbLookup(c, i, c.layout.tlbLoad, size);
-    c.fastOrFallback(
+    c.fastOrStep(
       misses,
       c.capture(() => c.set(i.rd, kind(c, address(), 0))),
     );
   };
 }
 
-// Paged: unless the TLB misses, store(address, rs2), else the interpreter's op. The store TLB has
-// no pages with flags (watched, translated code), so no page-flag test here.
+// Paged: unless the TLB misses, store(address, rs2), else the interpreter runs it. The store TLB
+// has no pages with flags (watched, translated code), so no page-flag test here.
 function pagedStore(kind: StoreKind, size: number): Emitter {
   return (c, i) => {
     const { misses, address } = tlbLookup(c, i, c.layout.tlbStore, size);
-    c.fastOrFallback(misses, [kind(c, address(), 0, c.get(i.rs2))]);
+    c.fastOrStep(misses, [kind(c, address(), 0, c.get(i.rs2))]);
   };
 }
 
-// if (off <=u limit) rd = load(ram + off)
-// else if (r = loadSlow(addr, size, signed, rd, len)) exit(pc, r) else rd = state.x[rd]
-function load(kind: Kind, size: number, signed: boolean): Emitter {
+// unless off >u limit (see Ctx.fastOrStep): rd = load(ram + off)
+function load(kind: Kind, size: number): Emitter {
   const paged = pagedLoad(kind, size);
   return (c, i) => {
     if (c.paged) return paged(c, i);
-    const m = c.m;
     const off = ramOffset(c, i);
-    const index = c.ramIndex(m.local.get(off, binaryen.i64));
-    const fast = c.capture(() => c.set(i.rd, kind(c, index, c.layout.ram)));
-    const r = c.temp(binaryen.i32);
-    const rdOffset = i.rd === 0 ? c.layout.regSink : i.rd * 8;
-    const addr = m.i64.add(m.local.get(off, binaryen.i64), c.i64(RAM_BASE));
-    const args = [addr, c.i32(size), c.i32(signed ? 1 : 0), c.i32(rdOffset), c.i32(i.len)];
-    const slow = c.capture(() => {
-      c.emit(m.local.set(r, m.call('loadSlow', args, binaryen.i32)));
-      c.emit(m.if(m.local.get(r, binaryen.i32), c.exit(c.i64(i.pc), EXIT_MMIO, c.k)));
-      if (i.rd !== 0) c.set(i.rd, m.i64.load(0, 8, c.i32(c.layout.regs + i.rd * 8)));
-    });
-    c.emit(
-      m.if(
-        m.i64.le_u(m.local.get(off, binaryen.i64), fastLimit(c)),
-        m.block(null, fast),
-        m.block(null, slow),
-      ),
-    );
+    const offGet = () => c.m.local.get(off, binaryen.i64);
+    const fast = c.capture(() => c.set(i.rd, kind(c, c.ramIndex(offGet()), c.layout.ram)));
+    c.fastOrStep([c.m.i64.gt_u(offGet(), fastLimit(c))], fast);
   };
 }
 
-// unless off >u limit or pageFlags[off >> 12] (see Ctx.fastOrSlow): store(ram + off, rs2)
-// else r = storeSlow(addr, size, rs2, len): MMIO -> exit(pc, r); WATCH/CODE_WRITE -> exit(next, r)
+// unless off >u limit or pageFlags[off >> 12] (see Ctx.fastOrStep): store(ram + off, rs2)
 function store(kind: StoreKind, size: number): Emitter {
   const paged = pagedStore(kind, size);
   return (c, i) => {
@@ -119,33 +100,19 @@ function store(kind: StoreKind, size: number): Emitter {
     const off = ramOffset(c, i);
     const offGet = () => m.local.get(off, binaryen.i64);
     const flags = m.i32.load8_u(c.layout.pageFlags, 1, m.i32.wrap(m.i64.shr_u(offGet(), c.i64(12))));
-    const r = c.temp(binaryen.i32);
-    const addr = m.i64.add(offGet(), c.i64(RAM_BASE));
-    const call = m.call('storeSlow', [addr, c.i32(size), c.get(i.rs2), c.i32(i.len)], binaryen.i32);
-    const slow = [
-      m.local.set(r, call),
-      m.if(
-        m.local.get(r, binaryen.i32),
-        m.if(
-          m.i32.eq(m.local.get(r, binaryen.i32), c.i32(EXIT_MMIO)),
-          c.exit(c.i64(i.pc), EXIT_MMIO, c.k),
-          c.exit(c.i64(c.nextPc), { expr: m.local.get(r, binaryen.i32) }, c.k + 1),
-        ),
-      ),
-    ];
     const fast = [kind(c, c.ramIndex(offGet()), c.layout.ram, c.get(i.rs2))];
-    c.emit(c.fastOrSlow([m.i64.gt_u(offGet(), fastLimit(c)), flags], fast, slow));
+    c.fastOrStep([m.i64.gt_u(offGet(), fastLimit(c)), flags], fast);
   };
 }
 
 export const memory: Record<string, Emitter> = {
-  lb: load((c, p, o) => c.m.i64.load8_s(o, 1, p), 1, true),
-  lh: load((c, p, o) => c.m.i64.load16_s(o, 1, p), 2, true),
-  lw: load((c, p, o) => c.m.i64.load32_s(o, 1, p), 4, true),
-  ld: load((c, p, o) => c.m.i64.load(o, 1, p), 8, false),
-  lbu: load((c, p, o) => c.m.i64.load8_u(o, 1, p), 1, false),
-  lhu: load((c, p, o) => c.m.i64.load16_u(o, 1, p), 2, false),
-  lwu: load((c, p, o) => c.m.i64.load32_u(o, 1, p), 4, false),
+  lb: load((c, p, o) => c.m.i64.load8_s(o, 1, p), 1),
+  lh: load((c, p, o) => c.m.i64.load16_s(o, 1, p), 2),
+  lw: load((c, p, o) => c.m.i64.load32_s(o, 1, p), 4),
+  ld: load((c, p, o) => c.m.i64.load(o, 1, p), 8),
+  lbu: load((c, p, o) => c.m.i64.load8_u(o, 1, p), 1),
+  lhu: load((c, p, o) => c.m.i64.load16_u(o, 1, p), 2),
+  lwu: load((c, p, o) => c.m.i64.load32_u(o, 1, p), 4),
   sb: store((c, p, o, v) => c.m.i64.store8(o, 1, p, v), 1),
   sh: store((c, p, o, v) => c.m.i64.store16(o, 1, p, v), 2),
   sw: store((c, p, o, v) => c.m.i64.store32(o, 1, p, v), 4),
