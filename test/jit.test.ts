@@ -1,6 +1,6 @@
 // Translator-specific behaviour (the shared guest suites already run on the jit configurations).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
@@ -382,7 +382,7 @@ test('block entries inside a region at the worker wait for it instead of becomin
   expect(dv.getUint32(counter(RAM), true)).toBe(0xffff_ffff);
 });
 
-test('binaryen loads through a V8 code cache and its rewritten text kept beside the package, and again from them', () => {
+test('binaryen loads through a V8 code cache, its rewritten text and its Wasm kept beside the package, and again from them', () => {
   const dir = join(process.cwd(), 'node_modules/.cache/wasmvisor');
   const load = () =>
     spawnSync(
@@ -402,6 +402,10 @@ test('binaryen loads through a V8 code cache and its rewritten text kept beside 
   const files = existsSync(dir) ? readdirSync(dir) : [];
   expect(files.some((f) => f.startsWith('binaryen-') && f.endsWith('.v8cache'))).toBe(true);
   expect(files.some((f) => f.startsWith('binaryen-') && f.endsWith('.script.js'))).toBe(true);
+  // The Wasm taken out of the module's text: a module's bytes, which V8 accepts.
+  const wasm = files.find((f) => f.startsWith('binaryen-') && f.endsWith('.wasm'));
+  expect(wasm).toBeDefined();
+  expect(WebAssembly.validate(readFileSync(join(dir, wasm!)))).toBe(true);
 });
 
 test('a script that only waits for the translator to be ready stays alive until it is', () => {
