@@ -106,7 +106,9 @@ export const CODE_LINE_SHIFT: u64 = 6; // 64-byte lines: stores next to code rar
 // The software TLBs (Sv39): an entry is {u64 tag, u64 addend}, and the Wasm address of a virtual
 // address is va + addend. Permissions are checked when an entry is filled, so each kind of access
 // has its own table and the tag holds what the check depended on:
-//   tag = vpn << 6 | mstatus.MXR << 5 | mstatus.SUM << 4 | (privilege + 1) << 1 | 1   (0 = empty)
+//   tag = va & ~0xfff | mstatus.MXR << 11 | mstatus.SUM << 10 | (privilege + 1) << 7 | 1 << 6
+// (0 = empty; bits 0-5 stay clear: translated code keeps va's bits below the access size in the
+// value it compares, so that a misaligned access misses)
 // (the privilege is the access's, MPRV included: 1, 2 or 4 for U, S or M). A store entry exists only for pages
 // with no PAGE_FLAGS (watched or code pages take the slow path), and any entry only for pages PMP
 // lets the access reach as a whole (pmp.ts).

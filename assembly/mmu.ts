@@ -45,8 +45,8 @@ function fault(access: i32, page: bool): u64 {
 // The TLB tag of `va` for an access at the current privilege and mstatus (see layout.ts).
 @inline export function tlbTag(va: u64, access: i32): u64 {
   const s = csr(MSTATUS);
-  return ((va >> 12) << 6) | (((s & MSTATUS_MXR) >> 19) << 5) | (((s & MSTATUS_SUM) >> 18) << 4) |
-    ((accessPriv(access) + 1) << 1) | 1;
+  return (va & ~(<u64>0xfff)) | (((s & MSTATUS_MXR) >> 19) << 11) | (((s & MSTATUS_SUM) >> 18) << 10) |
+    ((accessPriv(access) + 1) << 7) | (1 << 6);
 }
 
 @inline export function tlbEntry(table: usize, va: u64): usize {

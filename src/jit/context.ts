@@ -70,8 +70,8 @@ export class Ctx {
 
   /**
    * budgetLeft = INSTRET_LIMIT - minstret: backward edges then test n against a local. Paged:
-   * also tlbLow = MXR << 5 | SUM << 4 | (priv + 1) << 1 | 1 (at entry and after each fallback,
-   * the only place mstatus can change).
+   * also tlbLow = MXR << 11 | SUM << 10 | (priv + 1) << 7 | 1 << 6, a TLB tag's low bits (at entry
+   * and after each fallback, the only place mstatus can change).
    */
   syncBudget(): Ref {
     const m = this.m;
@@ -83,8 +83,8 @@ export class Ctx {
     const mstatus = () => this.loadState64(this.csrAddr(MSTATUS_CSR));
     const bit = (from: number, to: number) =>
       m.i64.shl(m.i64.and(m.i64.shr_u(mstatus(), this.i64(from)), this.i64(1)), this.i64(to));
-    const priv = m.i64.shl(m.i64.add(this.loadState64(this.layout.priv), this.i64(1)), this.i64(1));
-    const low = m.i64.or(m.i64.or(bit(19, 5), bit(18, 4)), m.i64.or(priv, this.i64(1)));
+    const priv = m.i64.shl(m.i64.add(this.loadState64(this.layout.priv), this.i64(1)), this.i64(7));
+    const low = m.i64.or(m.i64.or(bit(19, 11), bit(18, 10)), m.i64.or(priv, this.i64(1 << 6)));
     return m.block(null, [budget, m.local.set(this.tlbLow, low)]);
   }
 

@@ -98,7 +98,7 @@
         )
         (i64.const 1)
        )
-       (i64.const 5)
+       (i64.const 11)
       )
       (i64.shl
        (i64.and
@@ -110,7 +110,7 @@
         )
         (i64.const 1)
        )
-       (i64.const 4)
+       (i64.const 10)
       )
      )
      (i64.or
@@ -121,9 +121,9 @@
         )
         (i64.const 1)
        )
-       (i64.const 1)
+       (i64.const 7)
       )
-      (i64.const 1)
+      (i64.const 64)
      )
     )
    )
@@ -139,17 +139,14 @@
        )
       )
       (local.set $38
-       (i32.shl
-        (i32.and
-         (i32.wrap_i64
-          (i64.shr_u
-           (local.get $37)
-           (i64.const 12)
-          )
+       (i32.and
+        (i32.wrap_i64
+         (i64.shr_u
+          (local.get $37)
+          (i64.const 8)
          )
-         (i32.const 1023)
         )
-        (i32.const 4)
+        (i32.const 16368)
        )
       )
       (block $done1
@@ -160,24 +157,12 @@
            (local.get $38)
           )
           (i64.or
-           (i64.shl
-            (i64.shr_u
-             (local.get $37)
-             (i64.const 12)
-            )
-            (i64.const 6)
+           (i64.and
+            (local.get $37)
+            (i64.const -4089)
            )
            (local.get $39)
           )
-         )
-        )
-        (br_if $slow0
-         (i64.gt_u
-          (i64.and
-           (local.get $37)
-           (i64.const 4095)
-          )
-          (i64.const 4088)
          )
         )
         (local.set $14
@@ -211,17 +196,14 @@
        )
       )
       (local.set $41
-       (i32.shl
-        (i32.and
-         (i32.wrap_i64
-          (i64.shr_u
-           (local.get $40)
-           (i64.const 12)
-          )
+       (i32.and
+        (i32.wrap_i64
+         (i64.shr_u
+          (local.get $40)
+          (i64.const 8)
          )
-         (i32.const 1023)
         )
-        (i32.const 4)
+        (i32.const 16368)
        )
       )
       (block $done3
@@ -232,24 +214,12 @@
            (local.get $41)
           )
           (i64.or
-           (i64.shl
-            (i64.shr_u
-             (local.get $40)
-             (i64.const 12)
-            )
-            (i64.const 6)
+           (i64.and
+            (local.get $40)
+            (i64.const -4089)
            )
            (local.get $39)
           )
-         )
-        )
-        (br_if $slow2
-         (i64.gt_u
-          (i64.and
-           (local.get $40)
-           (i64.const 4095)
-          )
-          (i64.const 4088)
          )
         )
         (i64.store align=1
@@ -288,17 +258,14 @@
        )
       )
       (local.set $43
-       (i32.shl
-        (i32.and
-         (i32.wrap_i64
-          (i64.shr_u
-           (local.get $42)
-           (i64.const 12)
-          )
+       (i32.and
+        (i32.wrap_i64
+         (i64.shr_u
+          (local.get $42)
+          (i64.const 8)
          )
-         (i32.const 1023)
         )
-        (i32.const 4)
+        (i32.const 16368)
        )
       )
       (block $done5
@@ -309,24 +276,12 @@
            (local.get $43)
           )
           (i64.or
-           (i64.shl
-            (i64.shr_u
-             (local.get $42)
-             (i64.const 12)
-            )
-            (i64.const 6)
+           (i64.and
+            (local.get $42)
+            (i64.const -4093)
            )
            (local.get $39)
           )
-         )
-        )
-        (br_if $slow4
-         (i64.gt_u
-          (i64.and
-           (local.get $42)
-           (i64.const 4095)
-          )
-          (i64.const 4092)
          )
         )
         (local.set $16
@@ -366,17 +321,14 @@
        )
       )
       (local.set $45
-       (i32.shl
-        (i32.and
-         (i32.wrap_i64
-          (i64.shr_u
-           (local.get $44)
-           (i64.const 12)
-          )
+       (i32.and
+        (i32.wrap_i64
+         (i64.shr_u
+          (local.get $44)
+          (i64.const 8)
          )
-         (i32.const 1023)
         )
-        (i32.const 4)
+        (i32.const 16368)
        )
       )
       (block $done7
@@ -387,24 +339,12 @@
            (local.get $45)
           )
           (i64.or
-           (i64.shl
-            (i64.shr_u
-             (local.get $44)
-             (i64.const 12)
-            )
-            (i64.const 6)
+           (i64.and
+            (local.get $44)
+            (i64.const -4096)
            )
            (local.get $39)
           )
-         )
-        )
-        (br_if $slow6
-         (i64.gt_u
-          (i64.and
-           (local.get $44)
-           (i64.const 4095)
-          )
-          (i64.const 4095)
          )
         )
         (i64.store8

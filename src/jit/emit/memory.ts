@@ -25,10 +25,12 @@ export function fastLimit(c: Ctx): Ref {
 }
 
 /**
- * With paging on: when the TLB misses va = rs1 + imm's page for this access (or the access leaves
- * the page), and the Wasm address of va otherwise (see Ctx.fastOrSlow).
- *   e = ((va >> 12) & (entries - 1)) * 16            (the table's address is the loads' static offset)
- *   misses = [tlb[e].tag != (va >> 12) << 6 | tlbLow, (va & 0xfff) >u 4096 - size]
+ * With paging on: when the TLB misses va = rs1 + imm's page for this access, and the Wasm address
+ * of va otherwise (see Ctx.fastOrSlow). A tag has zeros where the page offset was (and the access's
+ * kind in bits 6-11), so keeping va's low bits below the access size in the compared value makes a
+ * misaligned access miss too, as in QEMU: an aligned one never leaves its page.
+ *   e = (va >> 8) & (entries - 1) << 4               (the table's address is the loads' static offset)
+ *   misses = [tlb[e].tag != (va & ~0xfff | size - 1) | tlbLow]
  *   address = wrap(va + tlb[e].addend)
  */
 export function tlbLookup(
@@ -42,19 +44,16 @@ export function tlbLookup(
   const e = c.temp(binaryen.i32);
   const vaGet = () => m.local.get(va, binaryen.i64);
   const eGet = () => m.local.get(e, binaryen.i32);
-  const page = () => m.i64.shr_u(vaGet(), c.i64(12));
   c.emit(
     m.local.set(va, m.i64.add(c.get(i.rs1), c.i64(i.imm))),
-    m.local.set(e, m.i32.shl(m.i32.and(m.i32.wrap(page()), c.i32(c.layout.tlbEntries - 1)), c.i32(4))),
+    m.local.set(
+      e,
+      m.i32.and(m.i32.wrap(m.i64.shr_u(vaGet(), c.i64(8))), c.i32((c.layout.tlbEntries - 1) << 4)),
+    ),
   );
+  const kept = m.i64.and(vaGet(), c.i64(~0xfffn | BigInt(size - 1)));
   return {
-    misses: [
-      m.i64.ne(
-        m.i64.load(table, 8, eGet()),
-        m.i64.or(m.i64.shl(page(), c.i64(6)), m.local.get(c.tlbLow, binaryen.i64)),
-      ),
-      m.i64.gt_u(m.i64.and(vaGet(), c.i64(0xfff)), c.i64(4096 - size)),
-    ],
+    misses: [m.i64.ne(m.i64.load(table, 8, eGet()), m.i64.or(kept, m.local.get(c.tlbLow, binaryen.i64)))],
     address: () => m.i32.wrap(m.i64.add(vaGet(), m.i64.load(table + 8, 8, eGet()))),
   };
 }
