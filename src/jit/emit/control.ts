@@ -31,11 +31,13 @@ export const control: Record<string, Emitter> = {
   // t = (rs1 + imm) & ~1; rd = pc + len
   // if (t == ret1) goto ret1 ... (returns to the region's own call sites stay inside it)
   // else leave to t (the tail looks t up in the jump cache)
+  // Only a return (jr ra or jr t0, as the ISA's return-address hints say) compares: a switch's jump
+  // through a table never goes to a return address, and was paying eight compares a case.
   jalr: (c, i) => {
     const t = c.temp();
     c.emit(c.m.local.set(t, c.m.i64.and(c.m.i64.add(c.get(i.rs1), c.i64(i.imm)), c.i64(-2))));
     c.set(i.rd, c.i64(c.nextPc));
-    if (i.rd === 0) {
+    if (i.rd === 0 && (i.rs1 === 1 || i.rs1 === 5)) {
       for (const ret of c.returnTargets)
         c.branchTo(c.m.i64.eq(c.m.local.get(t, binaryen.i64), c.i64(ret)), ret);
     }
