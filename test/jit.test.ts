@@ -344,6 +344,30 @@ test('hot entries beyond what the worker keeps up with are dropped, oldest first
   expect(threshold()).toBe(64);
 });
 
+test('a region follows only the branch targets the interpreter has jumped to', async () => {
+  const { discoverRegion } = await import('../src/jit/region.ts');
+  const { encode } = await import('./helpers/encode.ts');
+  const vm = await createMachine({ engine: 'interp', memory: 1 << 20 });
+  // 0: beq a0,a1,16 (to 16); 4: bne a0,a2,8 (to 12); 8: addi; 12: j 0; 16: addi; 20: j 0
+  vm.writeMemory(
+    RAM,
+    code(
+      encode('beq', { rs1: 10, rs2: 11, imm: 16 }).raw,
+      encode('bne', { rs1: 10, rs2: 12, imm: 8 }).raw,
+      ADDI_A0_A0(1),
+      encode('jal', { rd: 0, imm: -12 }).raw,
+      ADDI_A0_A0(2),
+      encode('jal', { rd: 0, imm: -20 }).raw,
+    ),
+  );
+  const starts = (taken?: (pc: bigint) => boolean) =>
+    discoverRegion(vm.core, RAM, undefined, taken).blocks.map((b) => Number(b.start - RAM));
+  expect(starts()).toEqual([0, 4, 8, 12, 16]);
+  // Only 0 and 12 were jumped to: 16 (the beq's target) stays out; fall-throughs always come in.
+  const jumpedTo = new Set([RAM, RAM + 12n]);
+  expect(starts((pc) => jumpedTo.has(pc))).toEqual([0, 4, 8, 12]);
+});
+
 test('block entries inside a region at the worker wait for it instead of becoming regions of their own', async () => {
   const { Translator } = await import('../src/jit/translator.ts');
   const { compileRegions } = await import('../src/jit/codegen.ts');
@@ -380,6 +404,8 @@ test('block entries inside a region at the worker wait for it instead of becomin
     dv.setUint32(counter(pc), 65, true); // past the threshold, as the core reports it
     t.onHot(pc);
   };
+  // The interpreter has taken the beq (regions follow only targets it has jumped to).
+  dv.setUint32(counter(RAM + 12n), 5, true);
   hot(RAM);
   hot(RAM + 8n); // in the loop's region, which is at the worker: no job of its own
   hot(RAM + 12n);

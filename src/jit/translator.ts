@@ -201,7 +201,7 @@ export class Translator {
         this.pending.get(covering)!.deferred.push(pc);
         continue;
       }
-      const region = discoverRegion(this.core, pc, at.page);
+      const region = discoverRegion(this.core, pc, at.page, this.taken);
       job.regions.push({ region, code: this.codeOf(region), key: at.key, context: at.context });
       for (const b of region.blocks) this.covered.set(blockKey(b.start, region), id);
     }
@@ -221,7 +221,7 @@ export class Translator {
     const known = this.byEntry.get(at.key);
     if (known) return this.publish(known, at.context);
     if (!this.compile) throw new Error('translator has no in-thread compiler');
-    const region = discoverRegion(this.core, pc, at.page);
+    const region = discoverRegion(this.core, pc, at.page, this.taken);
     const compiled = this.compile([region], this.core.layout, this.ramSize);
     this.install([{ region, index: 0, key: at.key, context: at.context }], compiled);
   }
@@ -454,6 +454,16 @@ export class Translator {
   /** Lets the core report `pc` hot again (it reports each block entry once per re-arm). */
   private rearm(pc: bigint): void {
     this.core.dv.setUint32(this.counter(pc), 0, true);
+  }
+
+  /**
+   * Whether the interpreter has entered a block at `pc` by a jump (its hot counter is not 0; a
+   * shared counter only errs towards yes), for discoverRegion. Undefined with threshold 0: no
+   * counter counts then, and every target is followed.
+   */
+  private get taken(): ((pc: bigint) => boolean) | undefined {
+    if (this.baseThreshold === 0) return undefined;
+    return (pc) => this.core.dv.getUint32(this.counter(pc), true) !== 0;
   }
 
   /** The address of the hot counter of block entries at `pc`. */
