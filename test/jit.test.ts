@@ -440,7 +440,7 @@ test('binaryen loads through a V8 code cache, its rewritten text and its Wasm ke
   }
   const files = existsSync(dir) ? readdirSync(dir) : [];
   expect(files.some((f) => f.startsWith('binaryen-') && f.endsWith('.v8cache'))).toBe(true);
-  expect(files.some((f) => f.startsWith('binaryen-') && f.endsWith('.script.js'))).toBe(true);
+  expect(files.some((f) => f.startsWith('binaryen-') && f.endsWith('.nowasm.js'))).toBe(true);
   // The Wasm taken out of the module's text: a module's bytes, which V8 accepts.
   const wasm = files.find((f) => f.startsWith('binaryen-') && f.endsWith('.wasm'));
   expect(wasm).toBeDefined();

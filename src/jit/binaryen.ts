@@ -81,7 +81,8 @@ async function viaCodeCache(): Promise<typeof Binaryen | undefined> {
   const dir = path.join(path.dirname(file), '..', '.cache', 'wasmvisor');
   const key = `binaryen-${version}-${fs.statSync(file).size}`;
   const cacheFile = path.join(dir, `${key}-${process.version}-${process.arch}.v8cache`);
-  const scriptFile = path.join(dir, `${key}.script.js`);
+  // Not `.script.js`: versions before the Wasm was taken out read that name as the whole module.
+  const scriptFile = path.join(dir, `${key}.nowasm.js`);
   const wasmFile = path.join(dir, `${key}.wasm`);
   let source: string;
   let wasm: Uint8Array;
