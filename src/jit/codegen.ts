@@ -259,24 +259,25 @@ function tail(
             c.i32(layout.jumpCache),
           ),
         ),
+        // Two tests, two branches (an `if` on `a & b` made V8 compute both flags first):
+        // jump-cache tags are pc ^ context (0 unless paging; see assembly/layout.ts)
         m.if(
-          m.i32.and(
-            // jump-cache tags are pc ^ context (0 unless paging; see assembly/layout.ts)
-            m.i64.eq(m.i64.load(0, 8, j()), m.i64.xor(exitPc(), c.loadState64(layout.jcContext))),
+          m.i64.eq(m.i64.load(0, 8, j()), m.i64.xor(exitPc(), c.loadState64(layout.jcContext))),
+          m.if(
             at.budgetLeft !== undefined
               ? m.i64.lt_s(m.local.get(at.n, binaryen.i64), m.local.get(at.budgetLeft, binaryen.i64))
               : m.i64.lt_u(c.loadState64(minstret), c.loadState64(layout.instretLimit)),
+            m.block(null, [
+              bump(layout.stats.chained),
+              m.return_call_indirect(
+                TABLE_NAME,
+                m.i32.load(8, 4, j()),
+                [m.i32.load(12, 4, j())],
+                binaryen.i32,
+                binaryen.i32,
+              ),
+            ]),
           ),
-          m.block(null, [
-            bump(layout.stats.chained),
-            m.return_call_indirect(
-              TABLE_NAME,
-              m.i32.load(8, 4, j()),
-              [m.i32.load(12, 4, j())],
-              binaryen.i32,
-              binaryen.i32,
-            ),
-          ]),
         ),
       ]),
     ),

@@ -324,39 +324,41 @@
      )
     )
     (if
-     (i32.and
-      (i64.eq
-       (i64.load
-        (local.get $42)
-       )
-       (i64.xor
-        (local.get $3)
-        (i64.load
-         (i32.const 4480)
-        )
-       )
+     (i64.eq
+      (i64.load
+       (local.get $42)
       )
-      (i64.lt_s
-       (local.get $4)
-       (local.get $36)
+      (i64.xor
+       (local.get $3)
+       (i64.load
+        (i32.const 4480)
+       )
       )
      )
      (then
-      (i64.store
-       (i32.const 4464)
-       (i64.add
-        (i64.load
+      (if
+       (i64.lt_s
+        (local.get $4)
+        (local.get $36)
+       )
+       (then
+        (i64.store
          (i32.const 4464)
+         (i64.add
+          (i64.load
+           (i32.const 4464)
+          )
+          (i64.const 1)
+         )
         )
-        (i64.const 1)
-       )
-      )
-      (return_call_indirect (type $0)
-       (i32.load offset=12
-        (local.get $42)
-       )
-       (i32.load offset=8
-        (local.get $42)
+        (return_call_indirect (type $0)
+         (i32.load offset=12
+          (local.get $42)
+         )
+         (i32.load offset=8
+          (local.get $42)
+         )
+        )
        )
       )
      )
