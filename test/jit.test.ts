@@ -125,6 +125,40 @@ test('a bad --jit-threshold is refused', () => {
   expect(r.stderr).toMatch(/^wasmvisor: invalid --jit-threshold 'soon'/);
 });
 
+test('region entry loads no register its entry block sets before reading it, and runs right', async () => {
+  const { buildRegion } = await import('../src/jit/codegen.ts');
+  const { discoverRegion } = await import('../src/jit/region.ts');
+  const vm = await createMachine({ engine: 'jit', jitThreshold: 0, memory: 1 << 20 });
+  await vm.jitReady();
+  const w = (name: string, ops: Operands) => encode(name, ops).raw;
+  // a4 = a0 + 1 (a4 set first); a5 = a4 + a5 (a5 read first); sd a5,0(a1); then spin
+  vm.writeMemory(
+    RAM,
+    code(
+      w('addi', { rd: 14, rs1: 10, imm: 1 }),
+      w('add', { rd: 15, rs1: 14, rs2: 15 }),
+      w('sd', { rs1: 11, rs2: 15, imm: 0 }),
+      w('jal', { rd: 0, imm: 0 }),
+    ),
+  );
+  const text = buildRegion(discoverRegion(vm.core, RAM), vm.core.layout, vm.ramSize).module.emitText();
+  const regs = vm.core.layout.regs;
+  const loads = (r: number) => text.includes(`(i64.load\n    (i32.const ${regs + r * 8})`);
+  expect(loads(14)).toBe(false); // a4
+  expect(loads(15)).toBe(true); // a5
+  expect(loads(10)).toBe(true); // a0
+  vm.setReg(10, 41n);
+  vm.setReg(14, 7n);
+  vm.setReg(15, 100n);
+  vm.setReg(11, RAM + 0x1000n);
+  vm.pc = RAM;
+  vm.runFor(100n);
+  expect(vm.getReg(14)).toBe(42n);
+  expect(vm.getReg(15)).toBe(142n);
+  expect(new DataView(vm.readMemory(RAM + 0x1000n, 8).buffer).getBigUint64(0, true)).toBe(142n);
+  expect(vm.jitStats()!.translatedInsns).toBeGreaterThan(0);
+});
+
 test('a branch whose target is its fallthrough is structured by the Relooper, not the dispatch loop', async () => {
   const { buildRegion } = await import('../src/jit/codegen.ts');
   const { discoverRegion } = await import('../src/jit/region.ts');

@@ -18,6 +18,7 @@ import {
 } from './context.ts';
 import { EMITTERS, TERMINATORS } from './emit/index.ts';
 import { regionExport, type Block, type Region } from './region.ts';
+import { ENTRY_BY_NAME } from '../isa/table.ts';
 
 await loadBinaryen(); // before any code below runs (the emitters use it at call time)
 
@@ -153,6 +154,7 @@ function build(
   // Every register the region may write, known before emission: a fallback in a loop must spill
   // registers written later in the block too (they hold values from the previous iteration).
   for (const b of blocks) for (const i of b.insns) if (writesRd(i.name) && i.rd !== 0) c.willWrite(i.rd);
+  c.setFirst = setFirst(entries.map((e) => blocks[e.block]));
   const indexOf = new Map(blocks.map((b, i) => [b.start, i]));
   c.returnTargets = region.returnTargets ?? [];
 
@@ -284,6 +286,32 @@ function tail(
     bump(layout.stats.returned),
     m.return(m.local.get(at.status, binaryen.i32)),
   ];
+}
+
+/** Integer instructions that only compute (no access, no exit): what setFirst looks through. */
+const PURE_FORMATS = new Set(['R', 'I', 'SH6', 'SH5', 'U']);
+
+/**
+ * The x registers that each of `entryBlocks` sets before reading them, among its first
+ * instructions up to the first that could leave the region (a load, a store, a fallback, a
+ * control transfer...). Their values at entry are dead: every exit and every read comes after the
+ * set. A case of a switch, entered through the jump cache, often starts by setting temporaries.
+ */
+function setFirst(entryBlocks: Block[]): Set<number> {
+  let common: Set<number> | undefined;
+  for (const block of entryBlocks) {
+    const read = new Set<number>();
+    const set = new Set<number>();
+    for (const i of block.insns) {
+      const format = ENTRY_BY_NAME.get(i.name)?.format;
+      if (!format || !PURE_FORMATS.has(format) || !EMITTERS.has(i.name)) break;
+      if (format !== 'U') read.add(i.rs1);
+      if (format === 'R') read.add(i.rs2);
+      if (i.rd !== 0 && !read.has(i.rd)) set.add(i.rd);
+    }
+    common = common ? new Set([...common].filter((r) => set.has(r))) : set;
+  }
+  return common ?? new Set();
 }
 
 type Emitted = {

@@ -249,11 +249,18 @@ export class Ctx {
       ),
     );
   }
-  /** Loads every used register from the state (region entry). */
+  /**
+   * Registers every entry sets before reading them and before anything can leave the region
+   * (see codegen's setFirst): region entry need not load them.
+   */
+  setFirst = new Set<number>();
+  /** Loads every used register from the state (region entry), but those set first. */
   reload(): Ref[] {
-    return [...this.used].map((r) =>
-      this.m.local.set(this.regLocal(r), this.m.i64.load(0, 8, this.i32(this.layout.regs + r * 8))),
-    );
+    return [...this.used]
+      .filter((r) => !this.setFirst.has(r))
+      .map((r) =>
+        this.m.local.set(this.regLocal(r), this.m.i64.load(0, 8, this.i32(this.layout.regs + r * 8))),
+      );
   }
 
   /**

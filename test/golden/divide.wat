@@ -54,11 +54,6 @@
     (i32.const 4176)
    )
   )
-  (local.set $16
-   (i64.load
-    (i32.const 4192)
-   )
-  )
   (local.set $15
    (i64.load
     (i32.const 4184)
