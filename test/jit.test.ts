@@ -162,7 +162,6 @@ test('region entry loads no register its entry block sets before reading it, and
 test('a branch whose target is its fallthrough is structured by the Relooper, not the dispatch loop', async () => {
   const { buildRegion } = await import('../src/jit/codegen.ts');
   const { discoverRegion } = await import('../src/jit/region.ts');
-  const { encode } = await import('./helpers/encode.ts');
   const vm = await createMachine({ engine: 'interp', memory: 1 << 20 });
   // beq a0,a1,1f; 1: addi a0,a0,1; bne a0,a2,1b; ret — both ways of the beq lead to the loop
   const words = [
@@ -181,7 +180,6 @@ test('a branch whose target is its fallthrough is structured by the Relooper, no
 test('a loop entered twice (a call in it returns into its middle) is structured with exits by tail call, and runs right', async () => {
   const { buildRegion } = await import('../src/jit/codegen.ts');
   const { discoverRegion } = await import('../src/jit/region.ts');
-  const { encode } = await import('./helpers/encode.ts');
   // 0: jal f; 4: addi a0,a0,1; 8: bne a0,a1,0b; 12: jr t0 (t0 = 12: parks here); 16: nop;
   // 20: f: addi a2,a2,1; 24: ret — the return address 4 is a second entry into the loop.
   const words = [
@@ -228,7 +226,6 @@ test('regions compiled together share one module, each under its own export', as
 });
 
 test('code running with Sv39 paging on is translated, its loads and stores going through the TLB', async () => {
-  const { encode } = await import('./helpers/encode.ts');
   const vm = await createMachine({ engine: 'jit', jitThreshold: 0, memory: 1 << 20 });
   await vm.jitReady();
   // One 1 GiB superpage maps 0x8000_0000 to itself for S-mode (V R W X A D).
@@ -298,7 +295,6 @@ test('every hart has a jump-cache generation of its own (translations of one nev
 });
 
 test('after a TLB flush a paged block entry finds its translation again through the region index', async () => {
-  const { encode } = await import('./helpers/encode.ts');
   const vm = await createMachine({ engine: 'jit', jitThreshold: 0, memory: 1 << 20 });
   await vm.jitReady();
   const root = RAM + 0x8_0000n; // one 1 GiB superpage mapping 0x8000_0000 to itself (V R W X A D)
@@ -380,7 +376,6 @@ test('hot entries beyond what the worker keeps up with are dropped, oldest first
 
 test('a region follows only the branch targets the interpreter has jumped to', async () => {
   const { discoverRegion } = await import('../src/jit/region.ts');
-  const { encode } = await import('./helpers/encode.ts');
   const vm = await createMachine({ engine: 'interp', memory: 1 << 20 });
   // 0: beq a0,a1,16 (to 16); 4: bne a0,a2,8 (to 12); 8: addi; 12: j 0; 16: addi; 20: j 0
   vm.writeMemory(
@@ -405,7 +400,6 @@ test('a region follows only the branch targets the interpreter has jumped to', a
 test('block entries inside a region at the worker wait for it instead of becoming regions of their own', async () => {
   const { Translator } = await import('../src/jit/translator.ts');
   const { compileRegions } = await import('../src/jit/codegen.ts');
-  const { encode } = await import('./helpers/encode.ts');
   const vm = await createMachine({ engine: 'interp', memory: 1 << 20 });
   const { dv, layout } = vm.core;
   // A loop with three block entries (0, 8, 12), its exit (16), and code it never reaches (20).
