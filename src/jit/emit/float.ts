@@ -18,7 +18,7 @@ import { ENTRY_BY_NAME, F_REG } from '../../isa/table.ts';
 import type { Ctx } from '../context.ts';
 import type { Insn } from '../region.ts';
 import type { Emitter } from './index.ts';
-import { fastLimit, ramOffset, tlbLookup } from './memory.ts';
+import { access } from './memory.ts';
 
 type Ref = number;
 
@@ -367,19 +367,12 @@ function fused(single: boolean, negProd: boolean, negC: boolean): Emitter {
 function fload(size: 4 | 8): Emitter {
   return (c, i) => {
     const m = c.m;
-    const value = (ptr: Ref, offset = 0) =>
+    const value = (ptr: Ref, offset: number) =>
       size === 8 ? m.i64.load(offset, 1, ptr) : m.i64.or(m.i64.load32_u(offset, 1, ptr), c.i64(BOX));
-    if (c.paged) {
-      const { misses, address } = tlbLookup(c, i, c.layout.tlbLoad, size);
-      const fast = c.capture(() => c.set(i.rd, value(address())));
-      return c.fastOrStep([m.i32.eqz(fsOk(c, true)), ...misses], fast);
-    }
-    const off = ramOffset(c, i);
-    const offGet = () => m.local.get(off, binaryen.i64);
-    const misses = [m.i32.eqz(fsOk(c, true)), m.i64.gt_u(offGet(), fastLimit(c))];
+    const { misses, index, offset } = access(c, i, size, false);
     c.fastOrStep(
-      misses,
-      c.capture(() => c.set(i.rd, value(c.ramIndex(offGet()), c.layout.ram))),
+      [m.i32.eqz(fsOk(c, true)), ...misses],
+      c.capture(() => c.set(i.rd, value(index(), offset))),
     );
   };
 }
@@ -387,17 +380,10 @@ function fload(size: 4 | 8): Emitter {
 function fstore(size: 4 | 8): Emitter {
   return (c, i) => {
     const m = c.m;
-    const put = (ptr: Ref, offset = 0) =>
+    const put = (ptr: Ref, offset: number) =>
       size === 8 ? m.i64.store(offset, 1, ptr, c.get(i.rs2)) : m.i64.store32(offset, 1, ptr, c.get(i.rs2));
-    if (c.paged) {
-      const { misses, address } = tlbLookup(c, i, c.layout.tlbStore, size);
-      return c.fastOrStep([m.i32.eqz(fsOk(c, false)), ...misses], [put(address())]);
-    }
-    const off = ramOffset(c, i);
-    const offGet = () => m.local.get(off, binaryen.i64);
-    const flags = m.i32.load8_u(c.layout.pageFlags, 1, m.i32.wrap(m.i64.shr_u(offGet(), c.i64(12))));
-    const misses = [m.i32.eqz(fsOk(c, false)), m.i64.gt_u(offGet(), fastLimit(c)), flags];
-    c.fastOrStep(misses, [put(c.ramIndex(offGet()), c.layout.ram)]);
+    const { misses, index, offset } = access(c, i, size, true);
+    c.fastOrStep([m.i32.eqz(fsOk(c, false)), ...misses], [put(index(), offset)]);
   };
 }
 

@@ -13,14 +13,14 @@ type StoreKind = (c: Ctx, index: Ref, offset: number, value: Ref) => Ref;
 const RAM_BASE = 0x8000_0000n;
 
 /** off = rs1 + imm - RAM_BASE, in a fresh local; returns the local. */
-export function ramOffset(c: Ctx, i: Insn): number {
+function ramOffset(c: Ctx, i: Insn): number {
   const t = c.temp();
   c.emit(c.m.local.set(t, c.m.i64.add(c.get(i.rs1), c.i64(BigInt(i.imm) - RAM_BASE))));
   return t;
 }
 
 /** The fast path's bound: accesses starting at or below it fit in RAM (as in the interpreter). */
-export function fastLimit(c: Ctx): Ref {
+function fastLimit(c: Ctx): Ref {
   return c.i64(c.ramSize - 8);
 }
 
@@ -33,12 +33,7 @@ export function fastLimit(c: Ctx): Ref {
  *   misses = [tlb[e].tag != (va & ~0xfff | size - 1) | tlbLow]
  *   address = wrap(va + tlb[e].addend)
  */
-export function tlbLookup(
-  c: Ctx,
-  i: Insn,
-  table: number,
-  size: number,
-): { misses: Ref[]; address: () => Ref } {
+function tlbLookup(c: Ctx, i: Insn, table: number, size: number): { misses: Ref[]; address: () => Ref } {
   const m = c.m;
   const va = c.temp();
   const e = c.temp(binaryen.i32);
@@ -58,49 +53,47 @@ export function tlbLookup(
   };
 }
 
-// Paged: unless the TLB misses, rd = load(address), else the interpreter runs it (walk, fault, MMIO)
-function pagedLoad(kind: Kind, size: number): Emitter {
+/**
+ * Where a load or store of `size` bytes at rs1 + imm goes, for Ctx.fastOrStep: the conditions on
+ * which it leaves for the interpreter, and its Wasm address as an index plus a static offset.
+ *   paged: the TLB (see tlbLookup; the store TLB has no pages with flags, so no page-flag test)
+ *   else:  misses = [off >u limit] (stores also pageFlags[off >> 12]); index = off, offset = RAM
+ */
+export function access(
+  c: Ctx,
+  i: Insn,
+  size: number,
+  isStore: boolean,
+): { misses: Ref[]; index: () => Ref; offset: number } {
+  const m = c.m;
+  if (c.paged) {
+    const { misses, address } = tlbLookup(c, i, isStore ? c.layout.tlbStore : c.layout.tlbLoad, size);
+    return { misses, index: address, offset: 0 };
+  }
+  const off = ramOffset(c, i);
+  const offGet = () => m.local.get(off, binaryen.i64);
+  const misses = [m.i64.gt_u(offGet(), fastLimit(c))];
+  if (isStore)
+    misses.push(m.i32.load8_u(c.layout.pageFlags, 1, m.i32.wrap(m.i64.shr_u(offGet(), c.i64(12)))));
+  return { misses, index: () => c.ramIndex(offGet()), offset: c.layout.ram };
+}
+
+// unless access(...).misses (see Ctx.fastOrStep): rd = load(address)
+function load(kind: Kind, size: number): Emitter {
   return (c, i) => {
-    const { misses, address } = tlbLookup(c, i, c.layout.tlbLoad, size);
+    const { misses, index, offset } = access(c, i, size, false);
     c.fastOrStep(
       misses,
-      c.capture(() => c.set(i.rd, kind(c, address(), 0))),
+      c.capture(() => c.set(i.rd, kind(c, index(), offset))),
     );
   };
 }
 
-// Paged: unless the TLB misses, store(address, rs2), else the interpreter runs it. The store TLB
-// has no pages with flags (watched, translated code), so no page-flag test here.
-function pagedStore(kind: StoreKind, size: number): Emitter {
-  return (c, i) => {
-    const { misses, address } = tlbLookup(c, i, c.layout.tlbStore, size);
-    c.fastOrStep(misses, [kind(c, address(), 0, c.get(i.rs2))]);
-  };
-}
-
-// unless off >u limit (see Ctx.fastOrStep): rd = load(ram + off)
-function load(kind: Kind, size: number): Emitter {
-  const paged = pagedLoad(kind, size);
-  return (c, i) => {
-    if (c.paged) return paged(c, i);
-    const off = ramOffset(c, i);
-    const offGet = () => c.m.local.get(off, binaryen.i64);
-    const fast = c.capture(() => c.set(i.rd, kind(c, c.ramIndex(offGet()), c.layout.ram)));
-    c.fastOrStep([c.m.i64.gt_u(offGet(), fastLimit(c))], fast);
-  };
-}
-
-// unless off >u limit or pageFlags[off >> 12] (see Ctx.fastOrStep): store(ram + off, rs2)
+// unless access(...).misses (see Ctx.fastOrStep): store(address, rs2)
 function store(kind: StoreKind, size: number): Emitter {
-  const paged = pagedStore(kind, size);
   return (c, i) => {
-    if (c.paged) return paged(c, i);
-    const m = c.m;
-    const off = ramOffset(c, i);
-    const offGet = () => m.local.get(off, binaryen.i64);
-    const flags = m.i32.load8_u(c.layout.pageFlags, 1, m.i32.wrap(m.i64.shr_u(offGet(), c.i64(12))));
-    const fast = [kind(c, c.ramIndex(offGet()), c.layout.ram, c.get(i.rs2))];
-    c.fastOrStep([m.i64.gt_u(offGet(), fastLimit(c)), flags], fast);
+    const { misses, index, offset } = access(c, i, size, true);
+    c.fastOrStep(misses, [kind(c, index(), offset, c.get(i.rs2))]);
   };
 }
 
