@@ -535,4 +535,38 @@ test('the compile worker hands back modules V8 has compiled: the main thread onl
   );
   expect(batch?.module).toBeInstanceOf(WebAssembly.Module);
   expect(WebAssembly.Module.exports(batch!.module!).map((e) => e.name)).toContain(regionExport(0));
+  // Already optimized there (optimize.ts): its code is the module's, shared with this thread.
+  const tier = await tierOf();
+  const { stubImports } = await import('../src/jit/optimize.ts');
+  const instance = new WebAssembly.Instance(batch!.module!, stubImports(batch!.module!));
+  expect(tier(instance.exports[regionExport(0)])).toBe('optimized');
+});
+
+/** The tier of an exported Wasm function's code, by V8's intrinsics (which eagerOptimizer enables). */
+async function tierOf(): Promise<(f: unknown) => string> {
+  const { eagerOptimizer } = await import('../src/jit/optimize.ts');
+  expect(await eagerOptimizer()).toBeDefined();
+  const uncompiled = new Function('f', 'return %IsUncompiledWasmFunction(f)');
+  const liftoff = new Function('f', 'return %IsLiftoffFunction(f)');
+  return (f) => (uncompiled(f) ? 'uncompiled' : liftoff(f) ? 'baseline' : 'optimized');
+}
+
+test("eagerOptimizer compiles a module's exported functions with V8's optimizing tier", async () => {
+  const { eagerOptimizer } = await import('../src/jit/optimize.ts');
+  const optimize = (await eagerOptimizer())!;
+  const tier = await tierOf();
+  // (func (export "f") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+  const bytes = new Uint8Array([
+    0, 97, 115, 109, 1, 0, 0, 0, 1, 6, 1, 96, 1, 127, 1, 127, 3, 2, 1, 0, 7, 5, 1, 1, 102, 0, 0, 10, 9, 1, 7,
+    0, 32, 0, 65, 1, 106, 11,
+  ]);
+  const plain = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.f as (x: number) => number;
+  expect(tier(plain)).toBe('uncompiled');
+  expect(plain(1)).toBe(2);
+  expect(tier(plain)).toBe('baseline');
+  const module = new WebAssembly.Module(bytes);
+  expect(optimize(module)).toBe(true);
+  const f = new WebAssembly.Instance(module).exports.f as (x: number) => number;
+  expect(tier(f)).toBe('optimized');
+  expect(f(41)).toBe(42);
 });
