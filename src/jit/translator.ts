@@ -355,7 +355,7 @@ export class Translator {
       const j = this.jumpEntry(e.pc);
       if (dv.getBigUint64(j, true) !== NO_PC && dv.getUint32(j + 8, true) === r.slot)
         dv.setBigUint64(j, NO_PC, true);
-      // Counted again from 0: code that is rewritten is translated again once it got hot again.
+      // Counted again: code that is rewritten is translated again once it got hot again.
       this.rearm(e.pc);
     }
     this.core.table.set(r.slot, null);
@@ -451,9 +451,14 @@ export class Translator {
     this.core.dv.setUint32(this.core.layout.hotThreshold, n, true);
   }
 
-  /** Lets the core report `pc` hot again (it reports each block entry once per re-arm). */
+  /**
+   * Lets the core report `pc` hot again (it reports each block entry once per re-arm). The
+   * counter restarts at 1, not 0: it still says the interpreter has jumped there (`taken`), so
+   * regions discovered meanwhile keep following branches to it. (With threshold 0 it restarts at
+   * 0, where the core reports it.)
+   */
   private rearm(pc: bigint): void {
-    this.core.dv.setUint32(this.counter(pc), 0, true);
+    this.core.dv.setUint32(this.counter(pc), Math.min(1, this.threshold), true);
   }
 
   /**
