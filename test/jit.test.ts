@@ -211,6 +211,34 @@ test('a loop entered twice (a call in it returns into its middle) is structured 
   expect(vm.pc).toBe(RAM + 12n);
 });
 
+test('a recursive call from inside its function leaves a region entered elsewhere; other calls are followed', async () => {
+  const { discoverRegion } = await import('../src/jit/region.ts');
+  const vm = await createMachine({ engine: 'interp', memory: 1 << 20 });
+  // 0: f: addi a0,a0,-1; 4: beq a0,zero,20; 8: loop: addi a1,a1,1; 12: jal f; 16: bne a1,a2,8;
+  // 20: ret; 24: g: addi a3,a3,1; 28: ret; 32: loop2: jal g; 36: bne a1,a2,32
+  const words = [
+    encode('addi', { rd: 10, rs1: 10, imm: -1 }),
+    encode('beq', { rs1: 10, rs2: 0, imm: 16 }),
+    encode('addi', { rd: 11, rs1: 11, imm: 1 }),
+    encode('jal', { rd: 1, imm: -12 }),
+    encode('bne', { rs1: 11, rs2: 12, imm: -8 }),
+    encode('jalr', { rd: 0, rs1: 1, imm: 0 }),
+    encode('addi', { rd: 13, rs1: 13, imm: 1 }),
+    encode('jalr', { rd: 0, rs1: 1, imm: 0 }),
+    encode('jal', { rd: 1, imm: -8 }),
+    encode('bne', { rs1: 11, rs2: 12, imm: -4 }),
+  ].map((e) => e.raw);
+  vm.writeMemory(RAM, code(...words));
+  const starts = (pc: bigint) => discoverRegion(vm.core, pc).blocks.map((b) => Number(b.start - RAM));
+  // Entered at the loop, the call back to f's start would be a second way into the loop.
+  expect(starts(RAM + 8n)).toEqual([8, 16, 20]);
+  expect(discoverRegion(vm.core, RAM + 8n).returnTargets).toEqual([RAM + 16n]);
+  // Entered at f's start, the recursion is a loop to the entry.
+  expect(starts(RAM)).toEqual([0, 8, 16, 20]);
+  // g does not lead back to its call: it joins the region (40: the zeros after the loop).
+  expect(starts(RAM + 32n)).toEqual([24, 32, 36, 40]);
+});
+
 test('regions compiled together share one module, each under its own export', async () => {
   const { compileRegions } = await import('../src/jit/codegen.ts');
   const { discoverRegion, regionExport } = await import('../src/jit/region.ts');
