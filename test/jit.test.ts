@@ -315,6 +315,64 @@ test('code running with Sv39 paging on is translated, its loads and stores going
   expect(vm.readCsr(0x343)).toBe(0x1000n); // mtval: the address
 });
 
+test('translated code looking up a remapped virtual page 0 finds the page mapped now', async () => {
+  // Translated code remembers, per TLB and base register, the page it last found, in locals that
+  // start each run of the region empty. The loop's data page is virtual page 0 (which a zeroed
+  // local would match) and alternates between two physical pages; the region ends at each
+  // SFENCE.VMA and is entered again.
+  const vm = await createMachine({ engine: 'jit', jitThreshold: 0, memory: 4 << 20 });
+  await vm.jitReady();
+  const [root, l1, l1d, l0] = [RAM + 0x8_0000n, RAM + 0x9_0000n, RAM + 0x9_1000n, RAM + 0xa_0000n];
+  const [p1, p2] = [RAM + 0xb_0000n, RAM + 0xc_0000n];
+  const put = (at: bigint, v: bigint) => {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, v, true);
+    vm.writeMemory(at, b);
+  };
+  const get = (at: bigint) => new DataView(vm.readMemory(at, 8).buffer).getBigUint64(0, true);
+  const pte = (pa: bigint, flags: bigint) => ((pa >> 12n) << 10n) | flags;
+  put(root + 2n * 8n, pte(l1, 0x1n)); // 0x8000_0000..: a 2 MiB superpage, identity (V R W X A D)
+  put(l1, pte(RAM, 0xcfn));
+  put(root, pte(l1d, 0x1n)); // virtual page 0: through l1d and l0
+  put(l1d, pte(l0, 0x1n));
+  const [pte1, pte2] = [pte(p1, 0xc7n), pte(p2, 0xc7n)]; // V R W A D
+  put(l0, pte1);
+  put(p1, 1n);
+  put(p2, 100n);
+  // 1: ld a2,0(a1); add a4,a4,a2; sd a0,8(a1); sd a5,0(a6); xor a5,a5,a7; sfence.vma
+  //    addi a0,a0,1; bne a0,a3,1b; 2: jr t0 (t0 = 2b)
+  const words = [
+    encode('ld', { rd: 12, rs1: 11, imm: 0 }),
+    encode('add', { rd: 14, rs1: 14, rs2: 12 }),
+    encode('sd', { rs1: 11, rs2: 10, imm: 8 }),
+    encode('sd', { rs1: 16, rs2: 15, imm: 0 }),
+    encode('xor', { rd: 15, rs1: 15, rs2: 17 }),
+    encode('sfence.vma', { rs1: 0, rs2: 0 }),
+    encode('addi', { rd: 10, rs1: 10, imm: 1 }),
+    encode('bne', { rs1: 10, rs2: 13, imm: -28 }),
+    encode('jalr', { rd: 0, rs1: 5, imm: 0 }),
+  ].map((e) => e.raw);
+  vm.writeMemory(RAM, code(...words));
+  vm.setReg(11, 0n);
+  vm.setReg(13, 1000n);
+  vm.setReg(15, pte2);
+  vm.setReg(16, l0);
+  vm.setReg(17, pte1 ^ pte2);
+  vm.setReg(5, RAM + 32n);
+  vm.core.fn.writeCsr(0x180, (8n << 60n) | (root >> 12n)); // satp: Sv39
+  vm.core.fn.writeCsr(0x3b0, (1n << 54n) - 1n); // pmpaddr0 and pmpcfg0: S-mode may reach all memory
+  vm.core.fn.writeCsr(0x3a0, 0x1fn);
+  vm.core.dv.setBigUint64(vm.core.layout.priv, 1n, true); // S-mode
+  vm.pc = RAM;
+  vm.runFor(20_000n);
+  expect(vm.pc).toBe(RAM + 32n);
+  // Even iterations ran on p1, odd ones on p2.
+  expect(vm.getReg(14)).toBe(500n * 1n + 500n * 100n);
+  expect(get(p1 + 8n)).toBe(998n);
+  expect(get(p2 + 8n)).toBe(999n);
+  expect(vm.jitStats()!.translatedInsns).toBeGreaterThan(5000);
+});
+
 test('every hart has a jump-cache generation of its own (translations of one never run on another)', async () => {
   const vm = await createMachine({ engine: 'interp', memory: 1 << 20, harts: 3 });
   const gen = () => vm.core.dv.getBigUint64(vm.core.layout.jcContext + 8, true);

@@ -12,6 +12,14 @@ export let binaryen: typeof Binaryen;
 
 let loading: Promise<void> | undefined;
 
+/** Replaces a block's children (binaryen.js has Block.setChildren; its typings leave it out). */
+export function setBlockChildren(block: Binaryen.ExpressionRef, children: Binaryen.ExpressionRef[]): void {
+  (binaryen as unknown as { Block: { setChildren(b: number, c: number[]): void } }).Block.setChildren(
+    block,
+    children,
+  );
+}
+
 export function loadBinaryen(): Promise<void> {
   loading ??= (async () => {
     binaryen = (await viaCodeCache()) ?? (await import('binaryen')).default;

@@ -200,6 +200,7 @@ function build(
       m.block(null, leave),
     );
     const body = m.block(null, [...c.reload(), c.syncBudget(), structured, m.unreachable()]);
+    c.finishPageCaches();
     m.addFunction(name, binaryen.i32, binaryen.i32, c.locals, body);
   } else {
     const j = c.temp(binaryen.i32);
@@ -212,6 +213,7 @@ function build(
       budgetLeft: c.budgetLeft,
     });
     const body = m.block(null, [...c.reload(), c.syncBudget(), m.block('exit', [structured]), ...leave]);
+    c.finishPageCaches();
     m.addFunction(name, binaryen.i32, binaryen.i32, c.locals, body);
   }
   m.addFunctionExport(name, name);

@@ -2,11 +2,19 @@
 // machine-state layout, and the ways out of the region (an exit to the host, the fallback into
 // the interpreter's op). One Ctx per region function.
 import type Binaryen from 'binaryen';
-import { binaryen } from './binaryen.ts';
+import { binaryen, setBlockChildren } from './binaryen.ts';
 import type { Layout } from '../core/core.ts';
 import type { Insn } from './region.ts';
 
 type Ref = Binaryen.ExpressionRef;
+
+/**
+ * A condition on which an access leaves its fast path (an i32), or a statement that branches to
+ * the slow path's label itself: one that also does work on the way to its fast path (a TLB
+ * lookup that fills a page cache) would otherwise have to produce a flag for the branch to test,
+ * and V8 materializes such a flag (xor, test, jump) instead of branching straight on.
+ */
+export type Miss = Ref | ((slowLabel: string) => Ref);
 
 export const EXIT_CONTINUE = -1;
 /** The interpreter runs the instruction at pc, then goes on (assembly/layout.ts). */
@@ -21,6 +29,9 @@ export const L_EXITPC = 3; // i64: guest pc to leave at
 export const L_N = 4; // i64: instructions retired in this region not yet added to minstret
 const L_REG0 = 4; // x1..x31 live in locals 5..35 (x0 is never stored); f registers: see regLocal
 const fixedLocals = () => [binaryen.i32, binaryen.i32, binaryen.i64, binaryen.i64]; // after the param
+
+/** A page cache's value when empty: bit 6 is clear in every address a lookup compares with it. */
+const NO_PAGE = 1 << 6;
 
 export const MINSTRET_CSR = 0xb02;
 export const MSTATUS_CSR = 0x300;
@@ -50,6 +61,26 @@ export class Ctx {
   get tlbLow(): number {
     return (this.tlbLowLocal ??= this.temp());
   }
+  /**
+   * Paged: for each TLB and base register, the page an access through it last found in that TLB
+   * (va & ~0xfff, or NO_PAGE) and the entry's addend (i32). They copy TLB entries, so they are
+   * forgotten wherever the TLB may change: at entry and after each fallback (the blocks syncBudget
+   * leaves in pageCacheResets, filled by finishPageCaches once every cache is known).
+   */
+  private readonly pageCaches = new Map<string, { page: number; addend: number }>();
+  private readonly pageCacheResets: Ref[] = [];
+  pageCache(table: number, rs1: number): { page: number; addend: number } {
+    const key = `${table}:${rs1}`;
+    let cache = this.pageCaches.get(key);
+    if (!cache) this.pageCaches.set(key, (cache = { page: this.temp(), addend: this.temp(binaryen.i32) }));
+    return cache;
+  }
+  finishPageCaches(): void {
+    const caches = [...this.pageCaches.values()];
+    const reset = () => caches.map((c) => this.m.local.set(c.page, this.i64(NO_PAGE)));
+    for (const block of this.pageCacheResets) setBlockChildren(block, reset());
+  }
+
   /**
    * How exits reach the shared tail: `br $exit` to the block around the region's code, or (for
    * code binaryen's Relooper must not see branch outward, see buildRegion) a tail call to the
@@ -85,7 +116,9 @@ export class Ctx {
       m.i64.shl(m.i64.and(m.i64.shr_u(mstatus(), this.i64(from)), this.i64(1)), this.i64(to));
     const priv = m.i64.shl(m.i64.add(this.loadState64(this.layout.priv), this.i64(1)), this.i64(7));
     const low = m.i64.or(m.i64.or(bit(19, 11), bit(18, 10)), m.i64.or(priv, this.i64(1 << 6)));
-    return m.block(null, [budget, m.local.set(this.tlbLow, low)]);
+    const resetPageCaches = m.block(null, []);
+    this.pageCacheResets.push(resetPageCaches);
+    return m.block(null, [budget, m.local.set(this.tlbLow, low), resetPageCaches]);
   }
 
   /** Locals of the f registers the region uses (numbered F_REG + n, see src/isa/table.ts). */
@@ -151,14 +184,14 @@ export class Ctx {
    * The fast path unless a miss condition holds, each tested by its own branch to one slow path
    * (an `if` on `a && b` makes V8 compute both flags into a register, and often the stack, first):
    *   block $done { block $slow { br_if $slow miss1 ... fast; br $done } slow }
+   * A miss given as a function is a statement of its own that branches to the label it is given
+   * (see Miss).
    */
-  fastOrSlow(misses: Ref[], fast: Ref[], slow: Ref[]): Ref {
+  fastOrSlow(misses: Miss[], fast: Ref[], slow: Ref[]): Ref {
     const m = this.m;
     const [toSlow, done] = [this.label('slow'), this.label('done')];
-    return m.block(done, [
-      m.block(toSlow, [...misses.map((miss) => m.br(toSlow, miss)), ...fast, m.br(done)]),
-      ...slow,
-    ]);
+    const tests = misses.map((miss) => (typeof miss === 'function' ? miss(toSlow) : m.br(toSlow, miss)));
+    return m.block(done, [m.block(toSlow, [...tests, ...fast, m.br(done)]), ...slow]);
   }
   /**
    * Emits fastOrSlow(misses, fast, step()): the interpreter runs the instruction on every miss.
@@ -166,7 +199,7 @@ export class Ctx {
    * clobbers every register, so V8 keeps each value live across one in a stack slot and stores it
    * there wherever it is set, fast path included (sieve ran at half speed with a call per store).
    */
-  fastOrStep(misses: Ref[], fast: Ref[]): void {
+  fastOrStep(misses: Miss[], fast: Ref[]): void {
     this.emit(this.fastOrSlow(misses, fast, [this.step()]));
   }
   /**

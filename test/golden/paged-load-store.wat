@@ -49,11 +49,19 @@
   (local $40 i64)
   (local $41 i32)
   (local $42 i64)
-  (local $43 i32)
-  (local $44 i64)
-  (local $45 i32)
+  (local $43 i64)
+  (local $44 i32)
+  (local $45 i64)
   (local $46 i64)
   (local $47 i32)
+  (local $48 i64)
+  (local $49 i64)
+  (local $50 i32)
+  (local $51 i64)
+  (local $52 i64)
+  (local $53 i32)
+  (local $54 i64)
+  (local $55 i32)
   (local.set $14
    (i64.load
     (i32.const 4176)
@@ -85,7 +93,7 @@
      )
     )
    )
-   (local.set $39
+   (local.set $42
     (i64.or
      (i64.or
       (i64.shl
@@ -127,57 +135,82 @@
      )
     )
    )
+   (block
+    (local.set $37
+     (i64.const 64)
+    )
+    (local.set $43
+     (i64.const 64)
+    )
+   )
   )
   (block $exit
    (block
     (block
      (block
-      (local.set $37
+      (local.set $39
        (i64.add
         (local.get $15)
         (i64.const 8)
        )
       )
-      (local.set $38
-       (i32.and
-        (i32.wrap_i64
-         (i64.shr_u
-          (local.get $37)
-          (i64.const 8)
-         )
-        )
-        (i32.const 16368)
+      (local.set $40
+       (i64.and
+        (local.get $39)
+        (i64.const -4089)
        )
       )
-      (block $done1
-       (block $slow0
-        (br_if $slow0
-         (i64.ne
-          (i64.load offset=14696448
-           (local.get $38)
+      (block $done2
+       (block $slow1
+        (block $hit0
+         (br_if $hit0
+          (i64.eq
+           (local.get $40)
+           (local.get $37)
           )
-          (i64.or
-           (i64.and
-            (local.get $37)
-            (i64.const -4089)
+         )
+         (local.set $41
+          (i32.and
+           (i32.wrap_i64
+            (i64.shr_u
+             (local.get $39)
+             (i64.const 8)
+            )
            )
-           (local.get $39)
+           (i32.const 16368)
+          )
+         )
+         (br_if $slow1
+          (i64.ne
+           (i64.load offset=14696448
+            (local.get $41)
+           )
+           (i64.or
+            (local.get $40)
+            (local.get $42)
+           )
+          )
+         )
+         (local.set $37
+          (local.get $40)
+         )
+         (local.set $38
+          (i32.load offset=14696456
+           (local.get $41)
           )
          )
         )
         (local.set $14
          (i64.load align=1
-          (i32.wrap_i64
-           (i64.add
-            (local.get $37)
-            (i64.load offset=14696456
-             (local.get $38)
-            )
+          (i32.add
+           (i32.wrap_i64
+            (local.get $39)
            )
+           (local.get $38)
           )
          )
         )
-        (br $done1)
+        (br $done2)
        )
        (block
         (local.set $3
@@ -189,51 +222,68 @@
         (br $exit)
        )
       )
-      (local.set $40
+      (local.set $45
        (i64.add
         (local.get $15)
         (i64.const 16)
        )
       )
-      (local.set $41
-       (i32.and
-        (i32.wrap_i64
-         (i64.shr_u
-          (local.get $40)
-          (i64.const 8)
-         )
-        )
-        (i32.const 16368)
+      (local.set $46
+       (i64.and
+        (local.get $45)
+        (i64.const -4089)
        )
       )
-      (block $done3
-       (block $slow2
-        (br_if $slow2
-         (i64.ne
-          (i64.load offset=14712832
-           (local.get $41)
+      (block $done5
+       (block $slow4
+        (block $hit3
+         (br_if $hit3
+          (i64.eq
+           (local.get $46)
+           (local.get $43)
           )
-          (i64.or
-           (i64.and
-            (local.get $40)
-            (i64.const -4089)
+         )
+         (local.set $47
+          (i32.and
+           (i32.wrap_i64
+            (i64.shr_u
+             (local.get $45)
+             (i64.const 8)
+            )
            )
-           (local.get $39)
+           (i32.const 16368)
+          )
+         )
+         (br_if $slow4
+          (i64.ne
+           (i64.load offset=14712832
+            (local.get $47)
+           )
+           (i64.or
+            (local.get $46)
+            (local.get $42)
+           )
+          )
+         )
+         (local.set $43
+          (local.get $46)
+         )
+         (local.set $44
+          (i32.load offset=14712840
+           (local.get $47)
           )
          )
         )
         (i64.store align=1
-         (i32.wrap_i64
-          (i64.add
-           (local.get $40)
-           (i64.load offset=14712840
-            (local.get $41)
-           )
+         (i32.add
+          (i32.wrap_i64
+           (local.get $45)
           )
+          (local.get $44)
          )
          (local.get $14)
         )
-        (br $done3)
+        (br $done5)
        )
        (block
         (local.set $4
@@ -251,52 +301,69 @@
         (br $exit)
        )
       )
-      (local.set $42
+      (local.set $48
        (i64.add
         (local.get $15)
         (i64.const 0)
        )
       )
-      (local.set $43
-       (i32.and
-        (i32.wrap_i64
-         (i64.shr_u
-          (local.get $42)
-          (i64.const 8)
-         )
-        )
-        (i32.const 16368)
+      (local.set $49
+       (i64.and
+        (local.get $48)
+        (i64.const -4093)
        )
       )
-      (block $done5
-       (block $slow4
-        (br_if $slow4
-         (i64.ne
-          (i64.load offset=14696448
-           (local.get $43)
+      (block $done8
+       (block $slow7
+        (block $hit6
+         (br_if $hit6
+          (i64.eq
+           (local.get $49)
+           (local.get $37)
           )
-          (i64.or
-           (i64.and
-            (local.get $42)
-            (i64.const -4093)
+         )
+         (local.set $50
+          (i32.and
+           (i32.wrap_i64
+            (i64.shr_u
+             (local.get $48)
+             (i64.const 8)
+            )
            )
-           (local.get $39)
+           (i32.const 16368)
+          )
+         )
+         (br_if $slow7
+          (i64.ne
+           (i64.load offset=14696448
+            (local.get $50)
+           )
+           (i64.or
+            (local.get $49)
+            (local.get $42)
+           )
+          )
+         )
+         (local.set $37
+          (local.get $49)
+         )
+         (local.set $38
+          (i32.load offset=14696456
+           (local.get $50)
           )
          )
         )
         (local.set $16
          (i64.load32_s align=1
-          (i32.wrap_i64
-           (i64.add
-            (local.get $42)
-            (i64.load offset=14696456
-             (local.get $43)
-            )
+          (i32.add
+           (i32.wrap_i64
+            (local.get $48)
            )
+           (local.get $38)
           )
          )
         )
-        (br $done5)
+        (br $done8)
        )
        (block
         (local.set $4
@@ -314,51 +381,68 @@
         (br $exit)
        )
       )
-      (local.set $44
+      (local.set $51
        (i64.add
         (local.get $15)
         (i64.const 1)
        )
       )
-      (local.set $45
-       (i32.and
-        (i32.wrap_i64
-         (i64.shr_u
-          (local.get $44)
-          (i64.const 8)
-         )
-        )
-        (i32.const 16368)
+      (local.set $52
+       (i64.and
+        (local.get $51)
+        (i64.const -4096)
        )
       )
-      (block $done7
-       (block $slow6
-        (br_if $slow6
-         (i64.ne
-          (i64.load offset=14712832
-           (local.get $45)
+      (block $done11
+       (block $slow10
+        (block $hit9
+         (br_if $hit9
+          (i64.eq
+           (local.get $52)
+           (local.get $43)
           )
-          (i64.or
-           (i64.and
-            (local.get $44)
-            (i64.const -4096)
+         )
+         (local.set $53
+          (i32.and
+           (i32.wrap_i64
+            (i64.shr_u
+             (local.get $51)
+             (i64.const 8)
+            )
            )
-           (local.get $39)
+           (i32.const 16368)
+          )
+         )
+         (br_if $slow10
+          (i64.ne
+           (i64.load offset=14712832
+            (local.get $53)
+           )
+           (i64.or
+            (local.get $52)
+            (local.get $42)
+           )
+          )
+         )
+         (local.set $43
+          (local.get $52)
+         )
+         (local.set $44
+          (i32.load offset=14712840
+           (local.get $53)
           )
          )
         )
         (i64.store8
-         (i32.wrap_i64
-          (i64.add
-           (local.get $44)
-           (i64.load offset=14712840
-            (local.get $45)
-           )
+         (i32.add
+          (i32.wrap_i64
+           (local.get $51)
           )
+          (local.get $44)
          )
          (local.get $16)
         )
-        (br $done7)
+        (br $done11)
        )
        (block
         (local.set $4
@@ -382,7 +466,7 @@
         (i64.const 5)
        )
       )
-      (local.set $46
+      (local.set $54
        (i64.and
         (i64.add
          (local.get $5)
@@ -394,7 +478,7 @@
      )
      (block
       (local.set $3
-       (local.get $46)
+       (local.get $54)
       )
       (local.set $2
        (i32.const -1)
@@ -431,7 +515,7 @@
     (i32.const -1)
    )
    (then
-    (local.set $47
+    (local.set $55
      (i32.add
       (i32.shl
        (i32.and
@@ -451,7 +535,7 @@
     (if
      (i64.eq
       (i64.load
-       (local.get $47)
+       (local.get $55)
       )
       (i64.xor
        (local.get $3)
@@ -478,10 +562,10 @@
         )
         (return_call_indirect (type $0)
          (i32.load offset=12
-          (local.get $47)
+          (local.get $55)
          )
          (i32.load offset=8
-          (local.get $47)
+          (local.get $55)
          )
         )
        )

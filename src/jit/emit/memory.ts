@@ -2,7 +2,7 @@
 // flags), and for everything else (the last bytes of RAM, MMIO, faults, stores to watched pages
 // or near translated code) an exit that leaves the instruction to the interpreter (Ctx.step).
 import { binaryen } from '../binaryen.ts';
-import type { Ctx } from '../context.ts';
+import type { Ctx, Miss } from '../context.ts';
 import type { Insn } from '../region.ts';
 import type { Emitter } from './index.ts';
 
@@ -29,27 +29,48 @@ function fastLimit(c: Ctx): Ref {
  * of va otherwise (see Ctx.fastOrSlow). A tag has zeros where the page offset was (and the access's
  * kind in bits 6-11), so keeping va's low bits below the access size in the compared value makes a
  * misaligned access miss too, as in QEMU: an aligned one never leaves its page.
- *   e = (va >> 8) & (entries - 1) << 4               (the table's address is the loads' static offset)
- *   misses = [tlb[e].tag != (va & ~0xfff | size - 1) | tlbLow]
- *   address = wrap(va + tlb[e].addend)
+ * The page this TLB last hit through rs1 is checked first (Ctx.pageCache): walking an array or
+ * the stack then costs one compare with a local.
+ *   kept = va & (~0xfff | size - 1)
+ *   block $hit {
+ *     br_if $hit kept == cache.page
+ *     e = (va >> 8) & (entries - 1) << 4                  (the table's address is the loads' offset)
+ *     br_if $slow tlb[e].tag != kept | tlbLow
+ *     cache = {kept, tlb[e].addend}
+ *   }
+ *   address = wrap(va) + cache.addend
  */
-function tlbLookup(c: Ctx, i: Insn, table: number, size: number): { misses: Ref[]; address: () => Ref } {
+function tlbLookup(c: Ctx, i: Insn, table: number, size: number): { misses: Miss[]; address: () => Ref } {
   const m = c.m;
+  const cache = c.pageCache(table, i.rs1);
   const va = c.temp();
+  const kept = c.temp();
   const e = c.temp(binaryen.i32);
   const vaGet = () => m.local.get(va, binaryen.i64);
+  const keptGet = () => m.local.get(kept, binaryen.i64);
   const eGet = () => m.local.get(e, binaryen.i32);
   c.emit(
     m.local.set(va, m.i64.add(c.get(i.rs1), c.i64(i.imm))),
-    m.local.set(
-      e,
-      m.i32.and(m.i32.wrap(m.i64.shr_u(vaGet(), c.i64(8))), c.i32((c.layout.tlbEntries - 1) << 4)),
-    ),
+    m.local.set(kept, m.i64.and(vaGet(), c.i64(~0xfffn | BigInt(size - 1)))),
   );
-  const kept = m.i64.and(vaGet(), c.i64(~0xfffn | BigInt(size - 1)));
+  const hit = c.label('hit');
+  const lookup = (slow: string) =>
+    m.block(hit, [
+      m.br(hit, m.i64.eq(keptGet(), m.local.get(cache.page, binaryen.i64))),
+      m.local.set(
+        e,
+        m.i32.and(m.i32.wrap(m.i64.shr_u(vaGet(), c.i64(8))), c.i32((c.layout.tlbEntries - 1) << 4)),
+      ),
+      m.br(
+        slow,
+        m.i64.ne(m.i64.load(table, 8, eGet()), m.i64.or(keptGet(), m.local.get(c.tlbLow, binaryen.i64))),
+      ),
+      m.local.set(cache.page, keptGet()),
+      m.local.set(cache.addend, m.i32.load(table + 8, 4, eGet())),
+    ]);
   return {
-    misses: [m.i64.ne(m.i64.load(table, 8, eGet()), m.i64.or(kept, m.local.get(c.tlbLow, binaryen.i64)))],
-    address: () => m.i32.wrap(m.i64.add(vaGet(), m.i64.load(table + 8, 8, eGet()))),
+    misses: [lookup],
+    address: () => m.i32.add(m.i32.wrap(vaGet()), m.local.get(cache.addend, binaryen.i32)),
   };
 }
 
@@ -64,7 +85,7 @@ export function access(
   i: Insn,
   size: number,
   isStore: boolean,
-): { misses: Ref[]; index: () => Ref; offset: number } {
+): { misses: Miss[]; index: () => Ref; offset: number } {
   const m = c.m;
   if (c.paged) {
     const { misses, address } = tlbLookup(c, i, isStore ? c.layout.tlbStore : c.layout.tlbLoad, size);
@@ -72,7 +93,7 @@ export function access(
   }
   const off = ramOffset(c, i);
   const offGet = () => m.local.get(off, binaryen.i64);
-  const misses = [m.i64.gt_u(offGet(), fastLimit(c))];
+  const misses: Miss[] = [m.i64.gt_u(offGet(), fastLimit(c))];
   if (isStore)
     misses.push(m.i32.load8_u(c.layout.pageFlags, 1, m.i32.wrap(m.i64.shr_u(offGet(), c.i64(12)))));
   return { misses, index: () => c.ramIndex(offGet()), offset: c.layout.ram };
