@@ -316,7 +316,7 @@ test('code running with Sv39 paging on is translated, its loads and stores going
 });
 
 test('translated code looking up a remapped virtual page 0 finds the page mapped now', async () => {
-  // Translated code remembers, per TLB and base register, the page it last found, in locals that
+  // Translated code remembers, for each load and store, the page it last found, in locals that
   // start each run of the region empty. The loop's data page is virtual page 0 (which a zeroed
   // local would match) and alternates between two physical pages; the region ends at each
   // SFENCE.VMA and is entered again.

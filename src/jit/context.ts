@@ -62,15 +62,18 @@ export class Ctx {
     return (this.tlbLowLocal ??= this.temp());
   }
   /**
-   * Paged: for each TLB and base register, the page an access through it last found in that TLB
-   * (va & ~0xfff, or NO_PAGE) and the entry's addend (i32). They copy TLB entries, so they are
-   * forgotten wherever the TLB may change: at entry and after each fallback (the blocks syncBudget
-   * leaves in pageCacheResets, filled by finishPageCaches once every cache is known).
+   * Paged: for each load or store, the page it last found in its TLB (va & ~0xfff, or NO_PAGE)
+   * and the entry's addend (i32). Per instruction rather than per base register: qsort's two
+   * partition scans walk one register from either end of the array, and would take turns
+   * evicting each other's page. They copy TLB entries, so they are forgotten wherever the TLB may
+   * change: at entry and after each fallback (the blocks syncBudget leaves in pageCacheResets,
+   * filled by finishPageCaches once every cache is known).
    */
   private readonly pageCaches = new Map<string, { page: number; addend: number }>();
   private readonly pageCacheResets: Ref[] = [];
-  pageCache(table: number, rs1: number): { page: number; addend: number } {
-    const key = `${table}:${rs1}`;
+  /** The page cache of the current instruction's accesses through `table`. */
+  pageCache(table: number): { page: number; addend: number } {
+    const key = `${table}:${this.insn.pc}`;
     let cache = this.pageCaches.get(key);
     if (!cache) this.pageCaches.set(key, (cache = { page: this.temp(), addend: this.temp(binaryen.i32) }));
     return cache;

@@ -55,13 +55,17 @@
   (local $46 i64)
   (local $47 i32)
   (local $48 i64)
-  (local $49 i64)
-  (local $50 i32)
+  (local $49 i32)
+  (local $50 i64)
   (local $51 i64)
-  (local $52 i64)
-  (local $53 i32)
-  (local $54 i64)
-  (local $55 i32)
+  (local $52 i32)
+  (local $53 i64)
+  (local $54 i32)
+  (local $55 i64)
+  (local $56 i64)
+  (local $57 i32)
+  (local $58 i64)
+  (local $59 i32)
   (local.set $14
    (i64.load
     (i32.const 4176)
@@ -140,6 +144,12 @@
      (i64.const 64)
     )
     (local.set $43
+     (i64.const 64)
+    )
+    (local.set $48
+     (i64.const 64)
+    )
+    (local.set $53
      (i64.const 64)
     )
    )
@@ -301,15 +311,15 @@
         (br $exit)
        )
       )
-      (local.set $48
+      (local.set $50
        (i64.add
         (local.get $15)
         (i64.const 0)
        )
       )
-      (local.set $49
+      (local.set $51
        (i64.and
-        (local.get $48)
+        (local.get $50)
         (i64.const -4093)
        )
       )
@@ -318,15 +328,15 @@
         (block $hit6
          (br_if $hit6
           (i64.eq
-           (local.get $49)
-           (local.get $37)
+           (local.get $51)
+           (local.get $48)
           )
          )
-         (local.set $50
+         (local.set $52
           (i32.and
            (i32.wrap_i64
             (i64.shr_u
-             (local.get $48)
+             (local.get $50)
              (i64.const 8)
             )
            )
@@ -336,20 +346,20 @@
          (br_if $slow7
           (i64.ne
            (i64.load offset=14696448
-            (local.get $50)
+            (local.get $52)
            )
            (i64.or
-            (local.get $49)
+            (local.get $51)
             (local.get $42)
            )
           )
          )
-         (local.set $37
-          (local.get $49)
+         (local.set $48
+          (local.get $51)
          )
-         (local.set $38
+         (local.set $49
           (i32.load offset=14696456
-           (local.get $50)
+           (local.get $52)
           )
          )
         )
@@ -357,9 +367,9 @@
          (i64.load32_s align=1
           (i32.add
            (i32.wrap_i64
-            (local.get $48)
+            (local.get $50)
            )
-           (local.get $38)
+           (local.get $49)
           )
          )
         )
@@ -381,15 +391,15 @@
         (br $exit)
        )
       )
-      (local.set $51
+      (local.set $55
        (i64.add
         (local.get $15)
         (i64.const 1)
        )
       )
-      (local.set $52
+      (local.set $56
        (i64.and
-        (local.get $51)
+        (local.get $55)
         (i64.const -4096)
        )
       )
@@ -398,15 +408,15 @@
         (block $hit9
          (br_if $hit9
           (i64.eq
-           (local.get $52)
-           (local.get $43)
+           (local.get $56)
+           (local.get $53)
           )
          )
-         (local.set $53
+         (local.set $57
           (i32.and
            (i32.wrap_i64
             (i64.shr_u
-             (local.get $51)
+             (local.get $55)
              (i64.const 8)
             )
            )
@@ -416,29 +426,29 @@
          (br_if $slow10
           (i64.ne
            (i64.load offset=14712832
-            (local.get $53)
+            (local.get $57)
            )
            (i64.or
-            (local.get $52)
+            (local.get $56)
             (local.get $42)
            )
           )
          )
-         (local.set $43
-          (local.get $52)
+         (local.set $53
+          (local.get $56)
          )
-         (local.set $44
+         (local.set $54
           (i32.load offset=14712840
-           (local.get $53)
+           (local.get $57)
           )
          )
         )
         (i64.store8
          (i32.add
           (i32.wrap_i64
-           (local.get $51)
+           (local.get $55)
           )
-          (local.get $44)
+          (local.get $54)
          )
          (local.get $16)
         )
@@ -466,7 +476,7 @@
         (i64.const 5)
        )
       )
-      (local.set $54
+      (local.set $58
        (i64.and
         (i64.add
          (local.get $5)
@@ -478,7 +488,7 @@
      )
      (block
       (local.set $3
-       (local.get $54)
+       (local.get $58)
       )
       (local.set $2
        (i32.const -1)
@@ -515,7 +525,7 @@
     (i32.const -1)
    )
    (then
-    (local.set $55
+    (local.set $59
      (i32.add
       (i32.shl
        (i32.and
@@ -535,7 +545,7 @@
     (if
      (i64.eq
       (i64.load
-       (local.get $55)
+       (local.get $59)
       )
       (i64.xor
        (local.get $3)
@@ -562,10 +572,10 @@
         )
         (return_call_indirect (type $0)
          (i32.load offset=12
-          (local.get $55)
+          (local.get $59)
          )
          (i32.load offset=8
-          (local.get $55)
+          (local.get $59)
          )
         )
        )

@@ -29,8 +29,8 @@ function fastLimit(c: Ctx): Ref {
  * of va otherwise (see Ctx.fastOrSlow). A tag has zeros where the page offset was (and the access's
  * kind in bits 6-11), so keeping va's low bits below the access size in the compared value makes a
  * misaligned access miss too, as in QEMU: an aligned one never leaves its page.
- * The page this TLB last hit through rs1 is checked first (Ctx.pageCache): walking an array or
- * the stack then costs one compare with a local.
+ * The page this instruction last found in the TLB is checked first (Ctx.pageCache): walking an
+ * array or the stack then costs one compare with a local.
  *   kept = va & (~0xfff | size - 1)
  *   block $hit {
  *     br_if $hit kept == cache.page
@@ -42,7 +42,7 @@ function fastLimit(c: Ctx): Ref {
  */
 function tlbLookup(c: Ctx, i: Insn, table: number, size: number): { misses: Miss[]; address: () => Ref } {
   const m = c.m;
-  const cache = c.pageCache(table, i.rs1);
+  const cache = c.pageCache(table);
   const va = c.temp();
   const kept = c.temp();
   const e = c.temp(binaryen.i32);
