@@ -658,3 +658,47 @@ test("eagerOptimizer compiles a module's exported functions with V8's optimizing
   expect(tier(f)).toBe('optimized');
   expect(f(41)).toBe(42);
 });
+
+test('branch hints: the markers after br_ifs become a metadata.code.branch_hint section binaryen reads back', async () => {
+  const loader = await import('../src/jit/binaryen.ts');
+  const { addBranchHints, hinted } = await import('../src/jit/branch-hints.ts');
+  await loader.loadBinaryen();
+  const binaryen = loader.binaryen;
+  const m = new binaryen.Module();
+  m.addFunctionImport('f', 'env', 'f', binaryen.none, binaryen.none); // function indices start at 1
+  const x = () => m.local.get(0, binaryen.i32);
+  // Enough code before the branches that their offsets take two LEB bytes.
+  const filler = Array.from({ length: 60 }, (_, k) => m.local.set(1, m.i32.add(x(), m.i32.const(k))));
+  const body = m.block('out', [
+    ...filler,
+    ...hinted(m, m.br('out', m.i32.eqz(x())), true),
+    ...hinted(m, m.br('out', m.i32.eq(x(), m.i32.const(7))), false),
+    ...hinted(m, m.br('out', m.i32.lt_s(x(), m.i32.const(0))), false),
+    m.br('out', m.i32.eq(x(), m.i32.const(9))), // not hinted
+  ]);
+  m.addFunction('g', binaryen.createType([binaryen.i32]), binaryen.none, [binaryen.i32], body);
+  m.addFunctionExport('g', 'g');
+  const plain = m.emitBinary();
+  m.dispose();
+  const bytes = addBranchHints(plain);
+  expect(bytes.length).toBeGreaterThan(plain.length);
+  new WebAssembly.Module(bytes as BufferSource); // still valid
+  const back = binaryen.readBinary(bytes);
+  const text = back.emitText();
+  back.dispose();
+  const hints = [...text.matchAll(/branch_hint "\\0(\d)"\)\s+\(br_if \$\w+\s+\((i32\.\w+)/g)].map((h) => [
+    h[1],
+    h[2],
+  ]);
+  expect(hints).toEqual([
+    ['1', 'i32.eqz'],
+    ['0', 'i32.eq'],
+    ['0', 'i32.lt_s'],
+  ]);
+  // A module without markers is returned as it is.
+  const none = new binaryen.Module();
+  none.addFunction('h', binaryen.none, binaryen.none, [], none.nop());
+  const nothing = none.emitBinary();
+  none.dispose();
+  expect(addBranchHints(nothing)).toBe(nothing);
+});

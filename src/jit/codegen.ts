@@ -4,6 +4,7 @@
 // through the jump cache with a tail call, without returning to JavaScript.
 import type Binaryen from 'binaryen';
 import { binaryen, loadBinaryen } from './binaryen.ts';
+import { addBranchHints, enableBranchHints } from './branch-hints.ts';
 import type { Layout } from '../core/core.ts';
 import {
   Ctx,
@@ -21,6 +22,7 @@ import { regionExport, type Block, type Region } from './region.ts';
 import { ENTRY_BY_NAME } from '../isa/table.ts';
 
 await loadBinaryen(); // before any code below runs (the emitters use it at call time)
+await enableBranchHints();
 
 export const TABLE_NAME = 't';
 
@@ -68,7 +70,7 @@ export function compileRegions(regions: Region[], layout: Layout, ramSize: numbe
   const t0 = performance.now();
   const m = newModule();
   const infos = regions.map((r, i) => addRegion(m, r, layout, ramSize, regionExport(i)));
-  const bytes = m.emitBinary();
+  const bytes = addBranchHints(m.emitBinary());
   m.dispose();
   return { bytes, regions: infos, buildMs: performance.now() - t0 };
 }

@@ -3,6 +3,7 @@
 // the interpreter's op). One Ctx per region function.
 import type Binaryen from 'binaryen';
 import { binaryen, setBlockChildren } from './binaryen.ts';
+import { hinted } from './branch-hints.ts';
 import type { Layout } from '../core/core.ts';
 import type { Insn } from './region.ts';
 
@@ -193,7 +194,9 @@ export class Ctx {
   fastOrSlow(misses: Miss[], fast: Ref[], slow: Ref[]): Ref {
     const m = this.m;
     const [toSlow, done] = [this.label('slow'), this.label('done')];
-    const tests = misses.map((miss) => (typeof miss === 'function' ? miss(toSlow) : m.br(toSlow, miss)));
+    const tests = misses.flatMap((miss) =>
+      typeof miss === 'function' ? [miss(toSlow)] : hinted(m, m.br(toSlow, miss), false),
+    );
     return m.block(done, [m.block(toSlow, [...tests, ...fast, m.br(done)]), ...slow]);
   }
   /**

@@ -97,6 +97,9 @@
           (i64.const 1048568)
          )
         )
+        (drop
+         (i32.const 732765664)
+        )
         (local.set $14
          (i64.load offset=16777216 align=1
           (i32.wrap_i64
@@ -130,6 +133,9 @@
           (i64.const 1048568)
          )
         )
+        (drop
+         (i32.const 732765664)
+        )
         (br_if $slow2
          (i32.load8_u offset=5242880
           (i32.wrap_i64
@@ -139,6 +145,9 @@
            )
           )
          )
+        )
+        (drop
+         (i32.const 732765664)
         )
         (i64.store offset=16777216 align=1
          (i32.wrap_i64
@@ -177,6 +186,9 @@
           (local.get $39)
           (i64.const 1048568)
          )
+        )
+        (drop
+         (i32.const 732765664)
         )
         (local.set $16
          (i64.load32_s offset=16777216 align=1
@@ -217,6 +229,9 @@
           (i64.const 1048568)
          )
         )
+        (drop
+         (i32.const 732765664)
+        )
         (br_if $slow6
          (i32.load8_u offset=5242880
           (i32.wrap_i64
@@ -226,6 +241,9 @@
            )
           )
          )
+        )
+        (drop
+         (i32.const 732765664)
         )
         (i64.store8 offset=16777216
          (i32.wrap_i64

@@ -179,6 +179,9 @@
            (local.get $37)
           )
          )
+         (drop
+          (i32.const 732765665)
+         )
          (local.set $41
           (i32.and
            (i32.wrap_i64
@@ -200,6 +203,9 @@
             (local.get $42)
            )
           )
+         )
+         (drop
+          (i32.const 732765664)
          )
          (local.set $37
           (local.get $40)
@@ -253,6 +259,9 @@
            (local.get $43)
           )
          )
+         (drop
+          (i32.const 732765665)
+         )
          (local.set $47
           (i32.and
            (i32.wrap_i64
@@ -274,6 +283,9 @@
             (local.get $42)
            )
           )
+         )
+         (drop
+          (i32.const 732765664)
          )
          (local.set $43
           (local.get $46)
@@ -332,6 +344,9 @@
            (local.get $48)
           )
          )
+         (drop
+          (i32.const 732765665)
+         )
          (local.set $52
           (i32.and
            (i32.wrap_i64
@@ -353,6 +368,9 @@
             (local.get $42)
            )
           )
+         )
+         (drop
+          (i32.const 732765664)
          )
          (local.set $48
           (local.get $51)
@@ -412,6 +430,9 @@
            (local.get $53)
           )
          )
+         (drop
+          (i32.const 732765665)
+         )
          (local.set $57
           (i32.and
            (i32.wrap_i64
@@ -433,6 +454,9 @@
             (local.get $42)
            )
           )
+         )
+         (drop
+          (i32.const 732765664)
          )
          (local.set $53
           (local.get $56)

@@ -5,6 +5,7 @@ import { binaryen } from '../binaryen.ts';
 import type { Ctx, Miss } from '../context.ts';
 import type { Insn } from '../region.ts';
 import type { Emitter } from './index.ts';
+import { hinted } from '../branch-hints.ts';
 
 type Ref = number;
 /** A load at Wasm address `index + offset` (offset: a static memarg offset). */
@@ -56,14 +57,18 @@ function tlbLookup(c: Ctx, i: Insn, table: number, size: number): { misses: Miss
   const hit = c.label('hit');
   const lookup = (slow: string) =>
     m.block(hit, [
-      m.br(hit, m.i64.eq(keptGet(), m.local.get(cache.page, binaryen.i64))),
+      ...hinted(m, m.br(hit, m.i64.eq(keptGet(), m.local.get(cache.page, binaryen.i64))), true),
       m.local.set(
         e,
         m.i32.and(m.i32.wrap(m.i64.shr_u(vaGet(), c.i64(8))), c.i32((c.layout.tlbEntries - 1) << 4)),
       ),
-      m.br(
-        slow,
-        m.i64.ne(m.i64.load(table, 8, eGet()), m.i64.or(keptGet(), m.local.get(c.tlbLow, binaryen.i64))),
+      ...hinted(
+        m,
+        m.br(
+          slow,
+          m.i64.ne(m.i64.load(table, 8, eGet()), m.i64.or(keptGet(), m.local.get(c.tlbLow, binaryen.i64))),
+        ),
+        false,
       ),
       m.local.set(cache.page, keptGet()),
       m.local.set(cache.addend, m.i32.load(table + 8, 4, eGet())),
