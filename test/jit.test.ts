@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { createMachine } from '../src/index.ts';
+import { createMachine, type Machine } from '../src/index.ts';
 import { encode, type Operands } from './helpers/encode.ts';
 
 const RAM = 0x8000_0000n;
@@ -21,6 +21,14 @@ function code(...words: number[]): Uint8Array {
   const b = new Uint8Array(words.length * 4);
   words.forEach((w, i) => new DataView(b.buffer).setUint32(i * 4, w >>> 0, true));
   return b;
+}
+
+/** S-mode, PMP open to all memory, and (given a root table) Sv39 through `root`. */
+function enterSv39(vm: Machine, root: bigint | undefined): void {
+  if (root !== undefined) vm.core.fn.writeCsr(0x180, (8n << 60n) | (root >> 12n)); // satp: Sv39
+  vm.core.fn.writeCsr(0x3b0, (1n << 54n) - 1n); // pmpaddr0 and pmpcfg0: S-mode may reach all memory
+  vm.core.fn.writeCsr(0x3a0, 0x1fn);
+  vm.core.dv.setBigUint64(vm.core.layout.priv, 1n, true); // S-mode
 }
 
 test('a loop is translated, runs within its budget, and a host write to it invalidates it: the new code is translated in its turn', async () => {
@@ -275,10 +283,7 @@ test('code running with Sv39 paging on is translated, its loads and stores going
   vm.setReg(11, RAM + 0x4_0000n);
   vm.setReg(13, 1000n);
   vm.setReg(5, RAM + 20n);
-  vm.core.fn.writeCsr(0x180, (8n << 60n) | (root >> 12n)); // satp: Sv39
-  vm.core.fn.writeCsr(0x3b0, (1n << 54n) - 1n); // pmpaddr0 and pmpcfg0: S-mode may reach all memory
-  vm.core.fn.writeCsr(0x3a0, 0x1fn);
-  vm.core.dv.setBigUint64(vm.core.layout.priv, 1n, true); // S-mode
+  enterSv39(vm, root);
   vm.pc = RAM;
   vm.runFor(20_000n);
   expect(vm.getReg(10)).toBe(1000n);
@@ -359,10 +364,7 @@ test('translated code looking up a remapped virtual page 0 finds the page mapped
   vm.setReg(16, l0);
   vm.setReg(17, pte1 ^ pte2);
   vm.setReg(5, RAM + 32n);
-  vm.core.fn.writeCsr(0x180, (8n << 60n) | (root >> 12n)); // satp: Sv39
-  vm.core.fn.writeCsr(0x3b0, (1n << 54n) - 1n); // pmpaddr0 and pmpcfg0: S-mode may reach all memory
-  vm.core.fn.writeCsr(0x3a0, 0x1fn);
-  vm.core.dv.setBigUint64(vm.core.layout.priv, 1n, true); // S-mode
+  enterSv39(vm, root);
   vm.pc = RAM;
   vm.runFor(20_000n);
   expect(vm.pc).toBe(RAM + 32n);
@@ -395,9 +397,7 @@ test('after a TLB flush a paged block entry finds its translation again through 
   ].map((e) => e.raw);
   vm.writeMemory(RAM, code(...words));
   const satp = (8n << 60n) | (root >> 12n);
-  vm.core.fn.writeCsr(0x3b0, (1n << 54n) - 1n); // pmpaddr0 and pmpcfg0: S-mode may reach all memory
-  vm.core.fn.writeCsr(0x3a0, 0x1fn);
-  vm.core.dv.setBigUint64(vm.core.layout.priv, 1n, true); // S-mode
+  enterSv39(vm, undefined); // satp is written before each run below
   const loop = () => {
     vm.core.fn.writeCsr(0x180, satp); // every satp write starts a new jump-cache generation
     vm.setReg(10, 0n);
