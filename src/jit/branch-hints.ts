@@ -95,8 +95,9 @@ export function addBranchHints(bytes: Uint8Array): Uint8Array {
     if (id === 2) importedFunctions = countFunctionImports(bytes, body);
     if (id === 10) {
       codeSection = at;
-      let [count, p] = readLeb(bytes, body);
-      for (let f = 0; f < count; f++) {
+      const [functions, first] = readLeb(bytes, body);
+      let p = first;
+      for (let f = 0; f < functions; f++) {
         const [len, start] = readLeb(bytes, p);
         const found: number[] = []; // each: offset, size 1, hint
         let count = 0;
