@@ -13,7 +13,7 @@ import {
   L_ENTRY,
   L_EXITPC,
   L_LABEL,
-  L_N,
+  L_LEFT,
   L_STATUS,
   MINSTRET_CSR,
 } from './context.ts';
@@ -165,7 +165,7 @@ function build(
     c.stmts = [];
     c.edges = [];
     const count = block.insns.length;
-    const addRetired = () => m.local.set(L_N, m.i64.add(m.local.get(L_N, binaryen.i64), c.i64(count)));
+    const addRetired = () => c.addRetired(count)[0];
     block.insns.forEach((insn, k) => {
       c.insn = insn;
       c.k = k;
@@ -188,9 +188,9 @@ function build(
       : dispatchStructure(m, c, emitted, indexOf, entries);
 
   if (structure === 'relooper, exits by call') {
-    // The tail is the function `leave(pc, status, n, written registers...)`; every exit calls it.
+    // The tail is the function `leave(pc, status, left, written registers...)`; every exit calls it.
     const regs = c.leaveRegs ?? [];
-    const P = { exitPc: 0, status: 1, n: 2 };
+    const P = { exitPc: 0, status: 1, left: 2 };
     const params = [binaryen.i64, binaryen.i32, binaryen.i64, ...regs.map(() => binaryen.i64)];
     const spill = regs.map((r, i) => c.storeState64(layout.regs + r * 8, m.local.get(3 + i, binaryen.i64)));
     const leave = tail(m, c, layout, { ...P, spill, j: params.length });
@@ -209,10 +209,9 @@ function build(
     const leave = tail(m, c, layout, {
       exitPc: L_EXITPC,
       status: L_STATUS,
-      n: L_N,
+      left: L_LEFT,
       spill: c.spill(),
       j,
-      budgetLeft: c.budgetLeft,
     });
     const body = m.block(null, [...c.reload(), c.syncBudget(), m.block('exit', [structured]), ...leave]);
     c.finishPageCaches();
@@ -224,12 +223,11 @@ function build(
 
 /**
  * The shared tail: write back, then chain when the next pc is translated and budget remains.
- *   spill; pc = exitpc; minstret += n
- *   if (status == CONTINUE && jc[exitpc].tag == exitpc ^ context && minstret < limit) return_call jc.slot
+ *   spill; pc = exitpc; minstret = limit - left
+ *   if (status == CONTINUE && jc[exitpc].tag == exitpc ^ context && left > 0) return_call jc.slot
  *   return status
  * counter += 1 (for --stats: how often regions chain, and how often they return).
- * `at` names the locals holding exitpc, status and n, and a free i32 local j; and, in the region's
- * own function, budgetLeft: minstret < limit is then n < budgetLeft, without two loads.
+ * `at` names the locals holding exitpc, status and left, and a free i32 local j.
  */
 function tail(
   m: Binaryen.Module,
@@ -238,10 +236,9 @@ function tail(
   at: {
     exitPc: number;
     status: number;
-    n: number;
+    left: number;
     spill: Binaryen.ExpressionRef[];
     j: number;
-    budgetLeft?: number;
   },
 ): Binaryen.ExpressionRef[] {
   const minstret = c.csrAddr(MINSTRET_CSR);
@@ -251,7 +248,7 @@ function tail(
   return [
     ...at.spill,
     c.storeState64(layout.pc, exitPc()),
-    c.storeState64(minstret, m.i64.add(c.loadState64(minstret), m.local.get(at.n, binaryen.i64))),
+    c.storeState64(minstret, c.minstretAt(m.local.get(at.left, binaryen.i64))),
     m.if(
       m.i32.eq(m.local.get(at.status, binaryen.i32), c.i32(EXIT_CONTINUE)),
       m.block(null, [
@@ -270,9 +267,7 @@ function tail(
         m.if(
           m.i64.eq(m.i64.load(0, 8, j()), m.i64.xor(exitPc(), c.loadState64(layout.jcContext))),
           m.if(
-            at.budgetLeft !== undefined
-              ? m.i64.lt_s(m.local.get(at.n, binaryen.i64), m.local.get(at.budgetLeft, binaryen.i64))
-              : m.i64.lt_u(c.loadState64(minstret), c.loadState64(layout.instretLimit)),
+            m.i64.gt_s(m.local.get(at.left, binaryen.i64), c.i64(0)),
             m.block(null, [
               bump(layout.stats.chained),
               m.return_call_indirect(
@@ -323,10 +318,10 @@ type Emitted = {
   edges: { cond: Binaryen.ExpressionRef; pc: bigint | number }[];
 };
 
-/** if (minstret + n >= limit) exit(pc, BUDGET): every backward edge checks the budget. */
+/** if (left <= 0) exit(pc, BUDGET): every backward edge checks the budget. */
 function budgetCheck(m: Binaryen.Module, c: Ctx, pc: bigint): Binaryen.ExpressionRef {
-  // minstret + n >= limit, i.e. n >= budgetLeft (signed: an overdrawn budget is negative)
-  const over = m.i64.ge_s(m.local.get(L_N, binaryen.i64), m.local.get(c.budgetLeft, binaryen.i64));
+  // signed: an overdrawn budget is negative
+  const over = m.i64.le_s(m.local.get(L_LEFT, binaryen.i64), c.i64(0));
   return m.if(over, c.exit(c.i64(pc), EXIT_BUDGET, 0));
 }
 

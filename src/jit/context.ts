@@ -27,7 +27,9 @@ export const L_ENTRY = 0; // param i32: the block to enter at (from the jump cac
 export const L_LABEL = 1; // i32: the Relooper's label helper (which block to enter next, when needed)
 export const L_STATUS = 2; // i32: exit reason when leaving
 export const L_EXITPC = 3; // i64: guest pc to leave at
-export const L_N = 4; // i64: instructions retired in this region not yet added to minstret
+// i64: instructions the region may still retire before its budget is over, INSTRET_LIMIT less
+// minstret less those retired here and not yet added to it (counted down: one local, not two)
+export const L_LEFT = 4;
 const L_REG0 = 4; // x1..x31 live in locals 5..35 (x0 is never stored); f registers: see regLocal
 const fixedLocals = () => [binaryen.i32, binaryen.i32, binaryen.i64, binaryen.i64]; // after the param
 
@@ -50,8 +52,6 @@ export class Ctx {
   k = 0;
   /** Instructions that went through the fallback (for stats). */
   fallbacks = 0;
-  /** i64 local: INSTRET_LIMIT - minstret, as of the last time n was synced with minstret. */
-  readonly budgetLeft: number;
   /**
    * Translated with paging on (Region.paged): loads and stores look up the MMU's TLBs, whose tags
    * end in `tlbLow` (an i64 local: MXR, SUM, privilege, valid; see assembly/layout.ts). Regions
@@ -99,21 +99,16 @@ export class Ctx {
     readonly m: Binaryen.Module,
     readonly layout: Layout,
     readonly ramSize: number,
-  ) {
-    this.budgetLeft = this.temp();
-  }
+  ) {}
 
   /**
-   * budgetLeft = INSTRET_LIMIT - minstret: backward edges then test n against a local. Paged:
-   * also tlbLow = MXR << 11 | SUM << 10 | (priv + 1) << 7 | 1 << 6, a TLB tag's low bits (at entry
-   * and after each fallback, the only place mstatus can change).
+   * left = INSTRET_LIMIT - minstret + pending (`pending` instructions counted in minstret that the
+   * block will count again). Paged: also tlbLow = MXR << 11 | SUM << 10 | (priv + 1) << 7 | 1 << 6,
+   * a TLB tag's low bits (at entry and after each fallback, the only place mstatus can change).
    */
-  syncBudget(): Ref {
+  syncBudget(pending = 0): Ref {
     const m = this.m;
-    const budget = m.local.set(
-      this.budgetLeft,
-      m.i64.sub(this.loadState64(this.layout.instretLimit), this.loadState64(this.csrAddr(MINSTRET_CSR))),
-    );
+    const budget = m.local.set(L_LEFT, this.plus(this.budgetFromState(), pending));
     if (!this.paged) return budget;
     const mstatus = () => this.loadState64(this.csrAddr(MSTATUS_CSR));
     const bit = (from: number, to: number) =>
@@ -152,6 +147,10 @@ export class Ctx {
   }
   i32(v: number): Ref {
     return this.m.i32.const(v | 0);
+  }
+  /** x + k (x itself when k is 0). */
+  plus(x: Ref, k: number): Ref {
+    return k === 0 ? x : this.m.i64.add(x, this.i64(k));
   }
   /** The guest register's value (x0 reads as zero). */
   get(r: number): Ref {
@@ -316,10 +315,10 @@ export class Ctx {
       if (this.leaveRegs.length !== this.written.size)
         throw new Error('a register written after the first exit');
       const regs = this.leaveRegs.map((r) => m.local.get(this.regLocal(r), binaryen.i64));
-      const n = m.local.get(L_N, binaryen.i64);
+      const left = m.local.get(L_LEFT, binaryen.i64);
       return m.block(null, [
         ...this.addRetired(retired),
-        m.return_call(this.leaveName, [pc, statusExpr, n, ...regs], binaryen.i32),
+        m.return_call(this.leaveName, [pc, statusExpr, left, ...regs], binaryen.i32),
       ]);
     }
     return m.block(null, [
@@ -330,18 +329,34 @@ export class Ctx {
     ]);
   }
 
-  /** n += retired (nothing when 0). */
+  /** left -= retired (nothing when 0). */
   addRetired(retired: number): Ref[] {
     if (retired === 0) return [];
-    return [this.m.local.set(L_N, this.m.i64.add(this.m.local.get(L_N, binaryen.i64), this.i64(retired)))];
+    return [
+      this.m.local.set(L_LEFT, this.m.i64.sub(this.m.local.get(L_LEFT, binaryen.i64), this.i64(retired))),
+    ];
+  }
+  /** INSTRET_LIMIT - minstret, from the state. */
+  budgetFromState(): Ref {
+    return this.m.i64.sub(
+      this.loadState64(this.layout.instretLimit),
+      this.loadState64(this.csrAddr(MINSTRET_CSR)),
+    );
+  }
+  /** minstret as it is once `left` is: INSTRET_LIMIT - left. */
+  minstretAt(left: Ref): Ref {
+    return this.m.i64.sub(this.loadState64(this.layout.instretLimit), left);
   }
 
   /**
    * The guaranteed fallback: runs the current instruction through the interpreter's op (execOp)
    * with registers spilled around it, then continues with the next instruction, or leaves the
    * region when the op exited, trapped or jumped.
-   *   spill; pc = this; minstret += n + k; n = -(k + 1); r = execOp(); reload rd
-   *   if (r != 0 || pc != next) { n = 0; exit(pc, r ? r : CONTINUE) }
+   *   spill; pc = this; minstret = limit - left + k; r = execOp(); left = limit - minstret + k + 1;
+   *   reload rd
+   *   if (r != 0 || pc != next) { left = limit - minstret; exit(pc, r ? r : CONTINUE) }
+   * (k: the instructions of the block before this one, which the block counts at its end, as it
+   * does this one: k + 1 counted twice.)
    */
   fallback(): void {
     const m = this.m;
@@ -352,13 +367,9 @@ export class Ctx {
     this.emit(
       ...this.spill(),
       this.storeState64(this.layout.pc, this.i64(i.pc)),
-      this.storeState64(
-        minstret,
-        m.i64.add(this.loadState64(minstret), m.i64.add(m.local.get(L_N, binaryen.i64), this.i64(this.k))),
-      ),
-      m.local.set(L_N, this.i64(-(this.k + 1))),
+      this.storeState64(minstret, this.plus(this.minstretAt(m.local.get(L_LEFT, binaryen.i64)), this.k)),
       m.local.set(r, m.call('execOp', [], binaryen.i32)),
-      this.syncBudget(),
+      this.syncBudget(this.k + 1),
     );
     if (i.rd !== 0) {
       this.used.add(i.rd);
@@ -371,7 +382,7 @@ export class Ctx {
           m.i64.ne(this.loadState64(this.layout.pc), this.i64(this.nextPc)),
         ),
         m.block(null, [
-          m.local.set(L_N, this.i64(0)), // execOp already counted what retired
+          m.local.set(L_LEFT, this.budgetFromState()), // execOp already counted what retired
           this.exit(
             this.loadState64(this.layout.pc),
             {

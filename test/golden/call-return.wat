@@ -44,8 +44,7 @@
   (local $35 i64)
   (local $36 i64)
   (local $37 i64)
-  (local $38 i64)
-  (local $39 i32)
+  (local $38 i32)
   (local.set $5
    (i64.load
     (i32.const 4104)
@@ -56,7 +55,7 @@
     (i32.const 4176)
    )
   )
-  (local.set $36
+  (local.set $4
    (i64.sub
     (i64.load
      (i32.const 4440)
@@ -83,7 +82,7 @@
          (block
           (block
            (local.set $4
-            (i64.add
+            (i64.sub
              (local.get $4)
              (i64.const 1)
             )
@@ -100,12 +99,12 @@
             )
            )
            (local.set $4
-            (i64.add
+            (i64.sub
              (local.get $4)
              (i64.const 2)
             )
            )
-           (local.set $38
+           (local.set $37
             (i64.and
              (i64.add
               (local.get $5)
@@ -118,15 +117,15 @@
          )
          (if
           (i64.eq
-           (local.get $38)
+           (local.get $37)
            (i64.const 2147483652)
           )
           (then
            (block
             (if
-             (i64.ge_s
+             (i64.le_s
               (local.get $4)
-              (local.get $36)
+              (i64.const 0)
              )
              (then
               (local.set $3
@@ -147,7 +146,7 @@
            (block
             (block
              (local.set $3
-              (local.get $38)
+              (local.get $37)
              )
              (local.set $2
               (i32.const -1)
@@ -177,12 +176,12 @@
           )
          )
          (local.set $4
-          (i64.add
+          (i64.sub
            (local.get $4)
            (i64.const 2)
           )
          )
-         (local.set $37
+         (local.set $36
           (i64.and
            (i64.add
             (local.get $5)
@@ -194,7 +193,7 @@
         )
         (if
          (i64.eq
-          (local.get $37)
+          (local.get $36)
           (i64.const 2147483652)
          )
          (then
@@ -207,9 +206,9 @@
        )
        (block
         (if
-         (i64.ge_s
+         (i64.le_s
           (local.get $4)
-          (local.get $36)
+          (i64.const 0)
          )
          (then
           (local.set $3
@@ -230,7 +229,7 @@
      (block
       (block
        (local.set $3
-        (local.get $37)
+        (local.get $36)
        )
        (local.set $2
         (i32.const -1)
@@ -255,9 +254,9 @@
   )
   (i64.store
    (i32.const 30736)
-   (i64.add
+   (i64.sub
     (i64.load
-     (i32.const 30736)
+     (i32.const 4440)
     )
     (local.get $4)
    )
@@ -268,7 +267,7 @@
     (i32.const -1)
    )
    (then
-    (local.set $39
+    (local.set $38
      (i32.add
       (i32.shl
        (i32.and
@@ -288,7 +287,7 @@
     (if
      (i64.eq
       (i64.load
-       (local.get $39)
+       (local.get $38)
       )
       (i64.xor
        (local.get $3)
@@ -299,9 +298,9 @@
      )
      (then
       (if
-       (i64.lt_s
+       (i64.gt_s
         (local.get $4)
-        (local.get $36)
+        (i64.const 0)
        )
        (then
         (i64.store
@@ -315,10 +314,10 @@
         )
         (return_call_indirect (type $0)
          (i32.load offset=12
-          (local.get $39)
+          (local.get $38)
          )
          (i32.load offset=8
-          (local.get $39)
+          (local.get $38)
          )
         )
        )

@@ -43,8 +43,7 @@
   (local $34 i64)
   (local $35 i64)
   (local $36 i64)
-  (local $37 i64)
-  (local $38 i32)
+  (local $37 i32)
   (local.set $14
    (i64.load
     (i32.const 4176)
@@ -60,7 +59,7 @@
     (i32.const 4104)
    )
   )
-  (local.set $36
+  (local.set $4
    (i64.sub
     (i64.load
      (i32.const 4440)
@@ -83,7 +82,7 @@
          )
         )
         (local.set $4
-         (i64.add
+         (i64.sub
           (local.get $4)
           (i64.const 2)
          )
@@ -104,9 +103,9 @@
       )
       (block
        (if
-        (i64.ge_s
+        (i64.le_s
          (local.get $4)
-         (local.get $36)
+         (i64.const 0)
         )
         (then
          (local.set $3
@@ -128,12 +127,12 @@
      (block
       (block
        (local.set $4
-        (i64.add
+        (i64.sub
          (local.get $4)
          (i64.const 1)
         )
        )
-       (local.set $37
+       (local.set $36
         (i64.and
          (i64.add
           (local.get $5)
@@ -145,7 +144,7 @@
       )
       (block
        (local.set $3
-        (local.get $37)
+        (local.get $36)
        )
        (local.set $2
         (i32.const -1)
@@ -166,9 +165,9 @@
   )
   (i64.store
    (i32.const 30736)
-   (i64.add
+   (i64.sub
     (i64.load
-     (i32.const 30736)
+     (i32.const 4440)
     )
     (local.get $4)
    )
@@ -179,7 +178,7 @@
     (i32.const -1)
    )
    (then
-    (local.set $38
+    (local.set $37
      (i32.add
       (i32.shl
        (i32.and
@@ -199,7 +198,7 @@
     (if
      (i64.eq
       (i64.load
-       (local.get $38)
+       (local.get $37)
       )
       (i64.xor
        (local.get $3)
@@ -210,9 +209,9 @@
      )
      (then
       (if
-       (i64.lt_s
+       (i64.gt_s
         (local.get $4)
-        (local.get $36)
+        (i64.const 0)
        )
        (then
         (i64.store
@@ -226,10 +225,10 @@
         )
         (return_call_indirect (type $0)
          (i32.load offset=12
-          (local.get $38)
+          (local.get $37)
          )
          (i32.load offset=8
-          (local.get $38)
+          (local.get $37)
          )
         )
        )

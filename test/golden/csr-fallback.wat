@@ -42,15 +42,14 @@
   (local $33 i64)
   (local $34 i64)
   (local $35 i64)
-  (local $36 i64)
+  (local $36 i32)
   (local $37 i32)
-  (local $38 i32)
   (local.set $14
    (i64.load
     (i32.const 4176)
    )
   )
-  (local.set $36
+  (local.set $4
    (i64.sub
     (i64.load
      (i32.const 4440)
@@ -74,30 +73,27 @@
       )
       (i64.store
        (i32.const 30736)
-       (i64.add
-        (i64.load
-         (i32.const 30736)
-        )
-        (i64.add
-         (local.get $4)
-         (i64.const 0)
-        )
-       )
-      )
-      (local.set $4
-       (i64.const -1)
-      )
-      (local.set $37
-       (call $execOp)
-      )
-      (local.set $36
        (i64.sub
         (i64.load
          (i32.const 4440)
         )
-        (i64.load
-         (i32.const 30736)
+        (local.get $4)
+       )
+      )
+      (local.set $36
+       (call $execOp)
+      )
+      (local.set $4
+       (i64.add
+        (i64.sub
+         (i64.load
+          (i32.const 4440)
+         )
+         (i64.load
+          (i32.const 30736)
+         )
         )
+        (i64.const 1)
        )
       )
       (local.set $14
@@ -107,7 +103,7 @@
       )
       (if
        (i32.or
-        (local.get $37)
+        (local.get $36)
         (i64.ne
          (i64.load
           (i32.const 4360)
@@ -117,7 +113,14 @@
        )
        (then
         (local.set $4
-         (i64.const 0)
+         (i64.sub
+          (i64.load
+           (i32.const 4440)
+          )
+          (i64.load
+           (i32.const 30736)
+          )
+         )
         )
         (block
          (local.set $3
@@ -127,9 +130,9 @@
          )
          (local.set $2
           (select
-           (local.get $37)
+           (local.get $36)
            (i32.const -1)
-           (local.get $37)
+           (local.get $36)
           )
          )
          (br $exit)
@@ -137,7 +140,7 @@
        )
       )
       (local.set $4
-       (i64.add
+       (i64.sub
         (local.get $4)
         (i64.const 1)
        )
@@ -165,9 +168,9 @@
   )
   (i64.store
    (i32.const 30736)
-   (i64.add
+   (i64.sub
     (i64.load
-     (i32.const 30736)
+     (i32.const 4440)
     )
     (local.get $4)
    )
@@ -178,7 +181,7 @@
     (i32.const -1)
    )
    (then
-    (local.set $38
+    (local.set $37
      (i32.add
       (i32.shl
        (i32.and
@@ -198,7 +201,7 @@
     (if
      (i64.eq
       (i64.load
-       (local.get $38)
+       (local.get $37)
       )
       (i64.xor
        (local.get $3)
@@ -209,9 +212,9 @@
      )
      (then
       (if
-       (i64.lt_s
+       (i64.gt_s
         (local.get $4)
-        (local.get $36)
+        (i64.const 0)
        )
        (then
         (i64.store
@@ -225,10 +228,10 @@
         )
         (return_call_indirect (type $0)
          (i32.load offset=12
-          (local.get $38)
+          (local.get $37)
          )
          (i32.load offset=8
-          (local.get $38)
+          (local.get $37)
          )
         )
        )

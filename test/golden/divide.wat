@@ -44,11 +44,10 @@
   (local $35 i64)
   (local $36 i64)
   (local $37 i64)
-  (local $38 i64)
+  (local $38 i32)
   (local $39 i32)
-  (local $40 i32)
-  (local $41 i64)
-  (local $42 i32)
+  (local $40 i64)
+  (local $41 i32)
   (local.set $14
    (i64.load
     (i32.const 4176)
@@ -64,7 +63,7 @@
     (i32.const 4104)
    )
   )
-  (local.set $36
+  (local.set $4
    (i64.sub
     (i64.load
      (i32.const 4440)
@@ -78,16 +77,16 @@
    (block
     (block
      (block
-      (local.set $37
+      (local.set $36
        (local.get $14)
       )
-      (local.set $38
+      (local.set $37
        (local.get $15)
       )
       (local.set $14
        (if (result i64)
         (i64.eqz
-         (local.get $38)
+         (local.get $37)
         )
         (then
          (i64.const -1)
@@ -96,11 +95,11 @@
          (if (result i64)
           (i32.and
            (i64.eq
-            (local.get $37)
+            (local.get $36)
             (i64.const -9223372036854775808)
            )
            (i64.eq
-            (local.get $38)
+            (local.get $37)
             (i64.const -1)
            )
           )
@@ -109,20 +108,20 @@
           )
           (else
            (i64.div_s
+            (local.get $36)
             (local.get $37)
-            (local.get $38)
            )
           )
          )
         )
        )
       )
-      (local.set $39
+      (local.set $38
        (i32.wrap_i64
         (local.get $14)
        )
       )
-      (local.set $40
+      (local.set $39
        (i32.wrap_i64
         (local.get $15)
        )
@@ -131,27 +130,27 @@
        (i64.extend_i32_s
         (if (result i32)
          (i32.eqz
-          (local.get $40)
+          (local.get $39)
          )
          (then
-          (local.get $39)
+          (local.get $38)
          )
          (else
           (i32.rem_u
+           (local.get $38)
            (local.get $39)
-           (local.get $40)
           )
          )
         )
        )
       )
       (local.set $4
-       (i64.add
+       (i64.sub
         (local.get $4)
         (i64.const 3)
        )
       )
-      (local.set $41
+      (local.set $40
        (i64.and
         (i64.add
          (local.get $5)
@@ -163,7 +162,7 @@
      )
      (block
       (local.set $3
-       (local.get $41)
+       (local.get $40)
       )
       (local.set $2
        (i32.const -1)
@@ -187,9 +186,9 @@
   )
   (i64.store
    (i32.const 30736)
-   (i64.add
+   (i64.sub
     (i64.load
-     (i32.const 30736)
+     (i32.const 4440)
     )
     (local.get $4)
    )
@@ -200,7 +199,7 @@
     (i32.const -1)
    )
    (then
-    (local.set $42
+    (local.set $41
      (i32.add
       (i32.shl
        (i32.and
@@ -220,7 +219,7 @@
     (if
      (i64.eq
       (i64.load
-       (local.get $42)
+       (local.get $41)
       )
       (i64.xor
        (local.get $3)
@@ -231,9 +230,9 @@
      )
      (then
       (if
-       (i64.lt_s
+       (i64.gt_s
         (local.get $4)
-        (local.get $36)
+        (i64.const 0)
        )
        (then
         (i64.store
@@ -247,10 +246,10 @@
         )
         (return_call_indirect (type $0)
          (i32.load offset=12
-          (local.get $42)
+          (local.get $41)
          )
          (i32.load offset=8
-          (local.get $42)
+          (local.get $41)
          )
         )
        )

@@ -47,8 +47,7 @@
   (local $38 i64)
   (local $39 i64)
   (local $40 i64)
-  (local $41 i64)
-  (local $42 i32)
+  (local $41 i32)
   (local.set $14
    (i64.load
     (i32.const 4176)
@@ -69,7 +68,7 @@
     (i32.const 4104)
    )
   )
-  (local.set $36
+  (local.set $4
    (i64.sub
     (i64.load
      (i32.const 4440)
@@ -83,7 +82,7 @@
    (block
     (block
      (block
-      (local.set $37
+      (local.set $36
        (i64.add
         (local.get $15)
         (i64.const -2147483640)
@@ -93,7 +92,7 @@
        (block $slow0
         (br_if $slow0
          (i64.gt_u
-          (local.get $37)
+          (local.get $36)
           (i64.const 1048568)
          )
         )
@@ -103,7 +102,7 @@
         (local.set $14
          (i64.load offset=16777216 align=1
           (i32.wrap_i64
-           (local.get $37)
+           (local.get $36)
           )
          )
         )
@@ -119,7 +118,7 @@
         (br $exit)
        )
       )
-      (local.set $38
+      (local.set $37
        (i64.add
         (local.get $15)
         (i64.const -2147483632)
@@ -129,7 +128,7 @@
        (block $slow2
         (br_if $slow2
          (i64.gt_u
-          (local.get $38)
+          (local.get $37)
           (i64.const 1048568)
          )
         )
@@ -140,7 +139,7 @@
          (i32.load8_u offset=5242880
           (i32.wrap_i64
            (i64.shr_u
-            (local.get $38)
+            (local.get $37)
             (i64.const 12)
            )
           )
@@ -151,7 +150,7 @@
         )
         (i64.store offset=16777216 align=1
          (i32.wrap_i64
-          (local.get $38)
+          (local.get $37)
          )
          (local.get $14)
         )
@@ -159,7 +158,7 @@
        )
        (block
         (local.set $4
-         (i64.add
+         (i64.sub
           (local.get $4)
           (i64.const 1)
          )
@@ -173,7 +172,7 @@
         (br $exit)
        )
       )
-      (local.set $39
+      (local.set $38
        (i64.add
         (local.get $15)
         (i64.const -2147483648)
@@ -183,7 +182,7 @@
        (block $slow4
         (br_if $slow4
          (i64.gt_u
-          (local.get $39)
+          (local.get $38)
           (i64.const 1048568)
          )
         )
@@ -193,7 +192,7 @@
         (local.set $16
          (i64.load32_s offset=16777216 align=1
           (i32.wrap_i64
-           (local.get $39)
+           (local.get $38)
           )
          )
         )
@@ -201,7 +200,7 @@
        )
        (block
         (local.set $4
-         (i64.add
+         (i64.sub
           (local.get $4)
           (i64.const 2)
          )
@@ -215,7 +214,7 @@
         (br $exit)
        )
       )
-      (local.set $40
+      (local.set $39
        (i64.add
         (local.get $15)
         (i64.const -2147483647)
@@ -225,7 +224,7 @@
        (block $slow6
         (br_if $slow6
          (i64.gt_u
-          (local.get $40)
+          (local.get $39)
           (i64.const 1048568)
          )
         )
@@ -236,7 +235,7 @@
          (i32.load8_u offset=5242880
           (i32.wrap_i64
            (i64.shr_u
-            (local.get $40)
+            (local.get $39)
             (i64.const 12)
            )
           )
@@ -247,7 +246,7 @@
         )
         (i64.store8 offset=16777216
          (i32.wrap_i64
-          (local.get $40)
+          (local.get $39)
          )
          (local.get $16)
         )
@@ -255,7 +254,7 @@
        )
        (block
         (local.set $4
-         (i64.add
+         (i64.sub
           (local.get $4)
           (i64.const 3)
          )
@@ -270,12 +269,12 @@
        )
       )
       (local.set $4
-       (i64.add
+       (i64.sub
         (local.get $4)
         (i64.const 5)
        )
       )
-      (local.set $41
+      (local.set $40
        (i64.and
         (i64.add
          (local.get $5)
@@ -287,7 +286,7 @@
      )
      (block
       (local.set $3
-       (local.get $41)
+       (local.get $40)
       )
       (local.set $2
        (i32.const -1)
@@ -311,9 +310,9 @@
   )
   (i64.store
    (i32.const 30736)
-   (i64.add
+   (i64.sub
     (i64.load
-     (i32.const 30736)
+     (i32.const 4440)
     )
     (local.get $4)
    )
@@ -324,7 +323,7 @@
     (i32.const -1)
    )
    (then
-    (local.set $42
+    (local.set $41
      (i32.add
       (i32.shl
        (i32.and
@@ -344,7 +343,7 @@
     (if
      (i64.eq
       (i64.load
-       (local.get $42)
+       (local.get $41)
       )
       (i64.xor
        (local.get $3)
@@ -355,9 +354,9 @@
      )
      (then
       (if
-       (i64.lt_s
+       (i64.gt_s
         (local.get $4)
-        (local.get $36)
+        (i64.const 0)
        )
        (then
         (i64.store
@@ -371,10 +370,10 @@
         )
         (return_call_indirect (type $0)
          (i32.load offset=12
-          (local.get $42)
+          (local.get $41)
          )
          (i32.load offset=8
-          (local.get $42)
+          (local.get $41)
          )
         )
        )

@@ -43,29 +43,28 @@
   (local $34 i64)
   (local $35 i64)
   (local $36 i64)
-  (local $37 i64)
-  (local $38 i32)
+  (local $37 i32)
+  (local $38 i64)
   (local $39 i64)
-  (local $40 i64)
-  (local $41 i32)
+  (local $40 i32)
+  (local $41 i64)
   (local $42 i64)
-  (local $43 i64)
-  (local $44 i32)
+  (local $43 i32)
+  (local $44 i64)
   (local $45 i64)
-  (local $46 i64)
-  (local $47 i32)
-  (local $48 i64)
-  (local $49 i32)
+  (local $46 i32)
+  (local $47 i64)
+  (local $48 i32)
+  (local $49 i64)
   (local $50 i64)
-  (local $51 i64)
-  (local $52 i32)
-  (local $53 i64)
-  (local $54 i32)
+  (local $51 i32)
+  (local $52 i64)
+  (local $53 i32)
+  (local $54 i64)
   (local $55 i64)
-  (local $56 i64)
-  (local $57 i32)
-  (local $58 i64)
-  (local $59 i32)
+  (local $56 i32)
+  (local $57 i64)
+  (local $58 i32)
   (local.set $14
    (i64.load
     (i32.const 4176)
@@ -87,7 +86,7 @@
    )
   )
   (block
-   (local.set $36
+   (local.set $4
     (i64.sub
      (i64.load
       (i32.const 4440)
@@ -97,7 +96,7 @@
      )
     )
    )
-   (local.set $42
+   (local.set $41
     (i64.or
      (i64.or
       (i64.shl
@@ -140,16 +139,16 @@
     )
    )
    (block
-    (local.set $37
+    (local.set $36
      (i64.const 64)
     )
-    (local.set $43
+    (local.set $42
      (i64.const 64)
     )
-    (local.set $48
+    (local.set $47
      (i64.const 64)
     )
-    (local.set $53
+    (local.set $52
      (i64.const 64)
     )
    )
@@ -158,15 +157,15 @@
    (block
     (block
      (block
-      (local.set $39
+      (local.set $38
        (i64.add
         (local.get $15)
         (i64.const 8)
        )
       )
-      (local.set $40
+      (local.set $39
        (i64.and
-        (local.get $39)
+        (local.get $38)
         (i64.const -4089)
        )
       )
@@ -175,18 +174,18 @@
         (block $hit0
          (br_if $hit0
           (i64.eq
-           (local.get $40)
-           (local.get $37)
+           (local.get $39)
+           (local.get $36)
           )
          )
          (drop
           (i32.const 732765665)
          )
-         (local.set $41
+         (local.set $40
           (i32.and
            (i32.wrap_i64
             (i64.shr_u
-             (local.get $39)
+             (local.get $38)
              (i64.const 8)
             )
            )
@@ -196,23 +195,23 @@
          (br_if $slow1
           (i64.ne
            (i64.load offset=14696448
-            (local.get $41)
+            (local.get $40)
            )
            (i64.or
-            (local.get $40)
-            (local.get $42)
+            (local.get $39)
+            (local.get $41)
            )
           )
          )
          (drop
           (i32.const 732765664)
          )
-         (local.set $37
-          (local.get $40)
+         (local.set $36
+          (local.get $39)
          )
-         (local.set $38
+         (local.set $37
           (i32.load offset=14696456
-           (local.get $41)
+           (local.get $40)
           )
          )
         )
@@ -220,9 +219,9 @@
          (i64.load align=1
           (i32.add
            (i32.wrap_i64
-            (local.get $39)
+            (local.get $38)
            )
-           (local.get $38)
+           (local.get $37)
           )
          )
         )
@@ -238,15 +237,15 @@
         (br $exit)
        )
       )
-      (local.set $45
+      (local.set $44
        (i64.add
         (local.get $15)
         (i64.const 16)
        )
       )
-      (local.set $46
+      (local.set $45
        (i64.and
-        (local.get $45)
+        (local.get $44)
         (i64.const -4089)
        )
       )
@@ -255,18 +254,18 @@
         (block $hit3
          (br_if $hit3
           (i64.eq
-           (local.get $46)
-           (local.get $43)
+           (local.get $45)
+           (local.get $42)
           )
          )
          (drop
           (i32.const 732765665)
          )
-         (local.set $47
+         (local.set $46
           (i32.and
            (i32.wrap_i64
             (i64.shr_u
-             (local.get $45)
+             (local.get $44)
              (i64.const 8)
             )
            )
@@ -276,32 +275,32 @@
          (br_if $slow4
           (i64.ne
            (i64.load offset=14712832
-            (local.get $47)
+            (local.get $46)
            )
            (i64.or
-            (local.get $46)
-            (local.get $42)
+            (local.get $45)
+            (local.get $41)
            )
           )
          )
          (drop
           (i32.const 732765664)
          )
-         (local.set $43
-          (local.get $46)
+         (local.set $42
+          (local.get $45)
          )
-         (local.set $44
+         (local.set $43
           (i32.load offset=14712840
-           (local.get $47)
+           (local.get $46)
           )
          )
         )
         (i64.store align=1
          (i32.add
           (i32.wrap_i64
-           (local.get $45)
+           (local.get $44)
           )
-          (local.get $44)
+          (local.get $43)
          )
          (local.get $14)
         )
@@ -309,7 +308,7 @@
        )
        (block
         (local.set $4
-         (i64.add
+         (i64.sub
           (local.get $4)
           (i64.const 1)
          )
@@ -323,15 +322,15 @@
         (br $exit)
        )
       )
-      (local.set $50
+      (local.set $49
        (i64.add
         (local.get $15)
         (i64.const 0)
        )
       )
-      (local.set $51
+      (local.set $50
        (i64.and
-        (local.get $50)
+        (local.get $49)
         (i64.const -4093)
        )
       )
@@ -340,18 +339,18 @@
         (block $hit6
          (br_if $hit6
           (i64.eq
-           (local.get $51)
-           (local.get $48)
+           (local.get $50)
+           (local.get $47)
           )
          )
          (drop
           (i32.const 732765665)
          )
-         (local.set $52
+         (local.set $51
           (i32.and
            (i32.wrap_i64
             (i64.shr_u
-             (local.get $50)
+             (local.get $49)
              (i64.const 8)
             )
            )
@@ -361,23 +360,23 @@
          (br_if $slow7
           (i64.ne
            (i64.load offset=14696448
-            (local.get $52)
+            (local.get $51)
            )
            (i64.or
-            (local.get $51)
-            (local.get $42)
+            (local.get $50)
+            (local.get $41)
            )
           )
          )
          (drop
           (i32.const 732765664)
          )
-         (local.set $48
-          (local.get $51)
+         (local.set $47
+          (local.get $50)
          )
-         (local.set $49
+         (local.set $48
           (i32.load offset=14696456
-           (local.get $52)
+           (local.get $51)
           )
          )
         )
@@ -385,9 +384,9 @@
          (i64.load32_s align=1
           (i32.add
            (i32.wrap_i64
-            (local.get $50)
+            (local.get $49)
            )
-           (local.get $49)
+           (local.get $48)
           )
          )
         )
@@ -395,7 +394,7 @@
        )
        (block
         (local.set $4
-         (i64.add
+         (i64.sub
           (local.get $4)
           (i64.const 2)
          )
@@ -409,15 +408,15 @@
         (br $exit)
        )
       )
-      (local.set $55
+      (local.set $54
        (i64.add
         (local.get $15)
         (i64.const 1)
        )
       )
-      (local.set $56
+      (local.set $55
        (i64.and
-        (local.get $55)
+        (local.get $54)
         (i64.const -4096)
        )
       )
@@ -426,18 +425,18 @@
         (block $hit9
          (br_if $hit9
           (i64.eq
-           (local.get $56)
-           (local.get $53)
+           (local.get $55)
+           (local.get $52)
           )
          )
          (drop
           (i32.const 732765665)
          )
-         (local.set $57
+         (local.set $56
           (i32.and
            (i32.wrap_i64
             (i64.shr_u
-             (local.get $55)
+             (local.get $54)
              (i64.const 8)
             )
            )
@@ -447,32 +446,32 @@
          (br_if $slow10
           (i64.ne
            (i64.load offset=14712832
-            (local.get $57)
+            (local.get $56)
            )
            (i64.or
-            (local.get $56)
-            (local.get $42)
+            (local.get $55)
+            (local.get $41)
            )
           )
          )
          (drop
           (i32.const 732765664)
          )
-         (local.set $53
-          (local.get $56)
+         (local.set $52
+          (local.get $55)
          )
-         (local.set $54
+         (local.set $53
           (i32.load offset=14712840
-           (local.get $57)
+           (local.get $56)
           )
          )
         )
         (i64.store8
          (i32.add
           (i32.wrap_i64
-           (local.get $55)
+           (local.get $54)
           )
-          (local.get $54)
+          (local.get $53)
          )
          (local.get $16)
         )
@@ -480,7 +479,7 @@
        )
        (block
         (local.set $4
-         (i64.add
+         (i64.sub
           (local.get $4)
           (i64.const 3)
          )
@@ -495,12 +494,12 @@
        )
       )
       (local.set $4
-       (i64.add
+       (i64.sub
         (local.get $4)
         (i64.const 5)
        )
       )
-      (local.set $58
+      (local.set $57
        (i64.and
         (i64.add
          (local.get $5)
@@ -512,7 +511,7 @@
      )
      (block
       (local.set $3
-       (local.get $58)
+       (local.get $57)
       )
       (local.set $2
        (i32.const -1)
@@ -536,9 +535,9 @@
   )
   (i64.store
    (i32.const 30736)
-   (i64.add
+   (i64.sub
     (i64.load
-     (i32.const 30736)
+     (i32.const 4440)
     )
     (local.get $4)
    )
@@ -549,7 +548,7 @@
     (i32.const -1)
    )
    (then
-    (local.set $59
+    (local.set $58
      (i32.add
       (i32.shl
        (i32.and
@@ -569,7 +568,7 @@
     (if
      (i64.eq
       (i64.load
-       (local.get $59)
+       (local.get $58)
       )
       (i64.xor
        (local.get $3)
@@ -580,9 +579,9 @@
      )
      (then
       (if
-       (i64.lt_s
+       (i64.gt_s
         (local.get $4)
-        (local.get $36)
+        (i64.const 0)
        )
        (then
         (i64.store
@@ -596,10 +595,10 @@
         )
         (return_call_indirect (type $0)
          (i32.load offset=12
-          (local.get $59)
+          (local.get $58)
          )
          (i32.load offset=8
-          (local.get $59)
+          (local.get $58)
          )
         )
        )
