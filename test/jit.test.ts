@@ -375,6 +375,62 @@ test('translated code looking up a remapped virtual page 0 finds the page mapped
   expect(vm.jitStats()!.translatedInsns).toBeGreaterThan(5000);
 });
 
+test.each([
+  ['identity-mapped', RAM],
+  ['mapped elsewhere', 0x4000_0000n],
+])(
+  'a translated load and store alternating between a page mapped like their code and one mapped otherwise (code %s) reach both pages',
+  async (_, codeVa) => {
+    // Translated code adds a constant to addresses in pages whose VA-to-PA offset is its own code
+    // page's, and a cached addend to others (Ctx.codeAddend). Here one load and one store walk both
+    // kinds in turn within one run of the region: VA codeVa + 0xb_0000 (p1, through the code's
+    // 1 GiB superpage) and VA 0 (p2).
+    const vm = await createMachine({ engine: 'jit', jitThreshold: 0, memory: 4 << 20 });
+    await vm.jitReady();
+    const [root, l1d, l0] = [RAM + 0x8_0000n, RAM + 0x9_1000n, RAM + 0xa_0000n];
+    const [p1, p2] = [RAM + 0xb_0000n, RAM + 0xc_0000n];
+    const put = (at: bigint, v: bigint) => {
+      const b = new Uint8Array(8);
+      new DataView(b.buffer).setBigUint64(0, v, true);
+      vm.writeMemory(at, b);
+    };
+    const get = (at: bigint) => new DataView(vm.readMemory(at, 8).buffer).getBigUint64(0, true);
+    const pte = (pa: bigint, flags: bigint) => ((pa >> 12n) << 10n) | flags;
+    put(root + (codeVa >> 30n) * 8n, pte(RAM, 0xcfn)); // codeVa..: RAM (V R W X A D)
+    put(root, pte(l1d, 0x1n)); // virtual page 0: p2
+    put(l1d, pte(l0, 0x1n));
+    put(l0, pte(p2, 0xc7n));
+    put(p1, 1n);
+    put(p2, 100n);
+    // 1: ld a2,0(a1); add a4,a4,a2; sd a0,8(a1); xor a1,a1,a7; addi a0,a0,1; bne a0,a3,1b
+    //    2: jr t0 (t0 = 2b)
+    const words = [
+      encode('ld', { rd: 12, rs1: 11, imm: 0 }),
+      encode('add', { rd: 14, rs1: 14, rs2: 12 }),
+      encode('sd', { rs1: 11, rs2: 10, imm: 8 }),
+      encode('xor', { rd: 11, rs1: 11, rs2: 17 }),
+      encode('addi', { rd: 10, rs1: 10, imm: 1 }),
+      encode('bne', { rs1: 10, rs2: 13, imm: -20 }),
+      encode('jalr', { rd: 0, rs1: 5, imm: 0 }),
+    ].map((e) => e.raw);
+    vm.writeMemory(RAM, code(...words));
+    const linearVa = codeVa + (p1 - RAM);
+    vm.setReg(11, 0n);
+    vm.setReg(13, 1000n);
+    vm.setReg(17, linearVa);
+    vm.setReg(5, codeVa + 24n);
+    enterSv39(vm, root);
+    vm.pc = codeVa;
+    vm.runFor(20_000n);
+    expect(vm.pc).toBe(codeVa + 24n);
+    // Even iterations ran on p2, odd ones on p1.
+    expect(vm.getReg(14)).toBe(500n * 100n + 500n * 1n);
+    expect(get(p2 + 8n)).toBe(998n);
+    expect(get(p1 + 8n)).toBe(999n);
+    expect(vm.jitStats()!.translatedInsns).toBeGreaterThan(5000);
+  },
+);
+
 test('every hart has a jump-cache generation of its own (translations of one never run on another)', async () => {
   const vm = await createMachine({ engine: 'interp', memory: 1 << 20, harts: 3 });
   const gen = () => vm.core.dv.getBigUint64(vm.core.layout.jcContext + 8, true);

@@ -134,6 +134,10 @@ function build(
   const c = new Ctx(m, layout, ramSize);
   if (structure === 'relooper, exits by call') c.exitBy = 'leave';
   c.paged = region.paged !== undefined;
+  if (region.paged) {
+    const { vpage, ppage } = region.paged;
+    c.codeAddend = Number(BigInt.asIntN(32, BigInt(layout.ram) + ppage - layout.ramBase - vpage));
+  }
   c.leaveName = `${name}_leave`;
   const blocks: Block[] = region.blocks.length
     ? region.blocks

@@ -36,6 +36,13 @@ const fixedLocals = () => [binaryen.i32, binaryen.i32, binaryen.i64, binaryen.i6
 /** A page cache's value when empty: bit 6 is clear in every address a lookup compares with it. */
 const NO_PAGE = 1 << 6;
 
+/** A load's or store's page cache (see Ctx.pageCache): locals. */
+export interface PageCache {
+  linear: number;
+  page: number;
+  addend: number;
+}
+
 export const MINSTRET_CSR = 0xb02;
 export const MSTATUS_CSR = 0x300;
 
@@ -58,30 +65,44 @@ export class Ctx {
    * run only where loads and stores are at their own privilege (no MPRV).
    */
   paged = false;
+  /**
+   * Paged: the addend (i32) of the region's own code page, VA to Wasm address. Identity and
+   * linear maps (xv6, the bench kernel, a Linux kernel's image) give their data pages the same
+   * one, and an access to such a page then adds this constant instead of a cached addend: a
+   * loop-carried local that V8 keeps in a stack slot and reloads on the way to the load
+   * (paged-qsort +9%).
+   */
+  codeAddend = 0;
   private tlbLowLocal: number | undefined;
   get tlbLow(): number {
     return (this.tlbLowLocal ??= this.temp());
   }
   /**
    * Paged: for each load or store, the page it last found in its TLB (va & ~0xfff, or NO_PAGE)
-   * and the entry's addend (i32). Per instruction rather than per base register: qsort's two
+   * with the codeAddend (`linear`), and the one it last found with another addend (`page`, and
+   * that `addend`, i32). Per instruction rather than per base register: qsort's two
    * partition scans walk one register from either end of the array, and would take turns
    * evicting each other's page. They copy TLB entries, so they are forgotten wherever the TLB may
    * change: at entry and after each fallback (the blocks syncBudget leaves in pageCacheResets,
    * filled by finishPageCaches once every cache is known).
    */
-  private readonly pageCaches = new Map<string, { page: number; addend: number }>();
+  private readonly pageCaches = new Map<string, PageCache>();
   private readonly pageCacheResets: Ref[] = [];
   /** The page cache of the current instruction's accesses through `table`. */
-  pageCache(table: number): { page: number; addend: number } {
+  pageCache(table: number): PageCache {
     const key = `${table}:${this.insn.pc}`;
     let cache = this.pageCaches.get(key);
-    if (!cache) this.pageCaches.set(key, (cache = { page: this.temp(), addend: this.temp(binaryen.i32) }));
+    if (!cache)
+      this.pageCaches.set(
+        key,
+        (cache = { linear: this.temp(), page: this.temp(), addend: this.temp(binaryen.i32) }),
+      );
     return cache;
   }
   finishPageCaches(): void {
     const caches = [...this.pageCaches.values()];
-    const reset = () => caches.map((c) => this.m.local.set(c.page, this.i64(NO_PAGE)));
+    const reset = () =>
+      caches.flatMap((c) => [c.linear, c.page].map((local) => this.m.local.set(local, this.i64(NO_PAGE))));
     for (const block of this.pageCacheResets) setBlockChildren(block, reset());
   }
 

@@ -43,28 +43,40 @@
   (local $34 i64)
   (local $35 i64)
   (local $36 i64)
-  (local $37 i32)
-  (local $38 i64)
+  (local $37 i64)
+  (local $38 i32)
   (local $39 i64)
-  (local $40 i32)
-  (local $41 i64)
-  (local $42 i64)
+  (local $40 i64)
+  (local $41 i32)
+  (local $42 i32)
   (local $43 i32)
   (local $44 i64)
   (local $45 i64)
-  (local $46 i32)
-  (local $47 i64)
-  (local $48 i32)
+  (local $46 i64)
+  (local $47 i32)
+  (local $48 i64)
   (local $49 i64)
-  (local $50 i64)
+  (local $50 i32)
   (local $51 i32)
-  (local $52 i64)
-  (local $53 i32)
+  (local $52 i32)
+  (local $53 i64)
   (local $54 i64)
-  (local $55 i64)
-  (local $56 i32)
+  (local $55 i32)
+  (local $56 i64)
   (local $57 i64)
   (local $58 i32)
+  (local $59 i32)
+  (local $60 i32)
+  (local $61 i64)
+  (local $62 i64)
+  (local $63 i32)
+  (local $64 i64)
+  (local $65 i64)
+  (local $66 i32)
+  (local $67 i32)
+  (local $68 i32)
+  (local $69 i64)
+  (local $70 i32)
   (local.set $14
    (i64.load
     (i32.const 4176)
@@ -96,7 +108,7 @@
      )
     )
    )
-   (local.set $41
+   (local.set $44
     (i64.or
      (i64.or
       (i64.shl
@@ -142,13 +154,25 @@
     (local.set $36
      (i64.const 64)
     )
-    (local.set $42
+    (local.set $37
      (i64.const 64)
     )
-    (local.set $47
+    (local.set $45
      (i64.const 64)
     )
-    (local.set $52
+    (local.set $46
+     (i64.const 64)
+    )
+    (local.set $53
+     (i64.const 64)
+    )
+    (local.set $54
+     (i64.const 64)
+    )
+    (local.set $61
+     (i64.const 64)
+    )
+    (local.set $62
      (i64.const 64)
     )
    )
@@ -157,75 +181,112 @@
    (block
     (block
      (block
-      (local.set $38
+      (local.set $39
        (i64.add
         (local.get $15)
         (i64.const 8)
        )
       )
-      (local.set $39
+      (local.set $40
        (i64.and
-        (local.get $38)
+        (local.get $39)
         (i64.const -4089)
        )
       )
-      (block $done2
-       (block $slow1
-        (block $hit0
-         (br_if $hit0
+      (block $done3
+       (block $slow2
+        (block $done0
+         (local.set $43
+          (i32.add
+           (i32.wrap_i64
+            (local.get $39)
+           )
+           (i32.const -2130706432)
+          )
+         )
+         (br_if $done0
           (i64.eq
-           (local.get $39)
+           (local.get $40)
            (local.get $36)
           )
          )
          (drop
           (i32.const 732765665)
          )
-         (local.set $40
-          (i32.and
-           (i32.wrap_i64
-            (i64.shr_u
-             (local.get $38)
-             (i64.const 8)
+         (block $hit1
+          (br_if $hit1
+           (i64.eq
+            (local.get $40)
+            (local.get $37)
+           )
+          )
+          (drop
+           (i32.const 732765665)
+          )
+          (local.set $41
+           (i32.and
+            (i32.wrap_i64
+             (i64.shr_u
+              (local.get $39)
+              (i64.const 8)
+             )
+            )
+            (i32.const 16368)
+           )
+          )
+          (br_if $slow2
+           (i64.ne
+            (i64.load offset=14696448
+             (local.get $41)
+            )
+            (i64.or
+             (local.get $40)
+             (local.get $44)
             )
            )
-           (i32.const 16368)
           )
-         )
-         (br_if $slow1
-          (i64.ne
-           (i64.load offset=14696448
-            (local.get $40)
-           )
-           (i64.or
-            (local.get $39)
+          (drop
+           (i32.const 732765664)
+          )
+          (local.set $42
+           (i32.load offset=14696456
             (local.get $41)
            )
           )
-         )
-         (drop
-          (i32.const 732765664)
-         )
-         (local.set $36
-          (local.get $39)
-         )
-         (local.set $37
-          (i32.load offset=14696456
+          (if
+           (i32.eq
+            (local.get $42)
+            (i32.const -2130706432)
+           )
+           (then
+            (local.set $36
+             (local.get $40)
+            )
+            (br $done0)
+           )
+          )
+          (local.set $37
            (local.get $40)
+          )
+          (local.set $38
+           (local.get $42)
+          )
+         )
+         (local.set $43
+          (i32.add
+           (i32.wrap_i64
+            (local.get $39)
+           )
+           (local.get $38)
           )
          )
         )
         (local.set $14
          (i64.load align=1
-          (i32.add
-           (i32.wrap_i64
-            (local.get $38)
-           )
-           (local.get $37)
-          )
+          (local.get $43)
          )
         )
-        (br $done2)
+        (br $done3)
        )
        (block
         (local.set $3
@@ -237,74 +298,111 @@
         (br $exit)
        )
       )
-      (local.set $44
+      (local.set $48
        (i64.add
         (local.get $15)
         (i64.const 16)
        )
       )
-      (local.set $45
+      (local.set $49
        (i64.and
-        (local.get $44)
+        (local.get $48)
         (i64.const -4089)
        )
       )
-      (block $done5
-       (block $slow4
-        (block $hit3
-         (br_if $hit3
+      (block $done7
+       (block $slow6
+        (block $done4
+         (local.set $52
+          (i32.add
+           (i32.wrap_i64
+            (local.get $48)
+           )
+           (i32.const -2130706432)
+          )
+         )
+         (br_if $done4
           (i64.eq
+           (local.get $49)
            (local.get $45)
-           (local.get $42)
           )
          )
          (drop
           (i32.const 732765665)
          )
-         (local.set $46
-          (i32.and
-           (i32.wrap_i64
-            (i64.shr_u
-             (local.get $44)
-             (i64.const 8)
-            )
-           )
-           (i32.const 16368)
-          )
-         )
-         (br_if $slow4
-          (i64.ne
-           (i64.load offset=14712832
+         (block $hit5
+          (br_if $hit5
+           (i64.eq
+            (local.get $49)
             (local.get $46)
            )
-           (i64.or
-            (local.get $45)
-            (local.get $41)
+          )
+          (drop
+           (i32.const 732765665)
+          )
+          (local.set $50
+           (i32.and
+            (i32.wrap_i64
+             (i64.shr_u
+              (local.get $48)
+              (i64.const 8)
+             )
+            )
+            (i32.const 16368)
            )
           )
+          (br_if $slow6
+           (i64.ne
+            (i64.load offset=14712832
+             (local.get $50)
+            )
+            (i64.or
+             (local.get $49)
+             (local.get $44)
+            )
+           )
+          )
+          (drop
+           (i32.const 732765664)
+          )
+          (local.set $51
+           (i32.load offset=14712840
+            (local.get $50)
+           )
+          )
+          (if
+           (i32.eq
+            (local.get $51)
+            (i32.const -2130706432)
+           )
+           (then
+            (local.set $45
+             (local.get $49)
+            )
+            (br $done4)
+           )
+          )
+          (local.set $46
+           (local.get $49)
+          )
+          (local.set $47
+           (local.get $51)
+          )
          )
-         (drop
-          (i32.const 732765664)
-         )
-         (local.set $42
-          (local.get $45)
-         )
-         (local.set $43
-          (i32.load offset=14712840
-           (local.get $46)
+         (local.set $52
+          (i32.add
+           (i32.wrap_i64
+            (local.get $48)
+           )
+           (local.get $47)
           )
          )
         )
         (i64.store align=1
-         (i32.add
-          (i32.wrap_i64
-           (local.get $44)
-          )
-          (local.get $43)
-         )
+         (local.get $52)
          (local.get $14)
         )
-        (br $done5)
+        (br $done7)
        )
        (block
         (local.set $4
@@ -322,75 +420,112 @@
         (br $exit)
        )
       )
-      (local.set $49
+      (local.set $56
        (i64.add
         (local.get $15)
         (i64.const 0)
        )
       )
-      (local.set $50
+      (local.set $57
        (i64.and
-        (local.get $49)
+        (local.get $56)
         (i64.const -4093)
        )
       )
-      (block $done8
-       (block $slow7
-        (block $hit6
-         (br_if $hit6
+      (block $done11
+       (block $slow10
+        (block $done8
+         (local.set $60
+          (i32.add
+           (i32.wrap_i64
+            (local.get $56)
+           )
+           (i32.const -2130706432)
+          )
+         )
+         (br_if $done8
           (i64.eq
-           (local.get $50)
-           (local.get $47)
+           (local.get $57)
+           (local.get $53)
           )
          )
          (drop
           (i32.const 732765665)
          )
-         (local.set $51
-          (i32.and
-           (i32.wrap_i64
-            (i64.shr_u
-             (local.get $49)
-             (i64.const 8)
+         (block $hit9
+          (br_if $hit9
+           (i64.eq
+            (local.get $57)
+            (local.get $54)
+           )
+          )
+          (drop
+           (i32.const 732765665)
+          )
+          (local.set $58
+           (i32.and
+            (i32.wrap_i64
+             (i64.shr_u
+              (local.get $56)
+              (i64.const 8)
+             )
+            )
+            (i32.const 16368)
+           )
+          )
+          (br_if $slow10
+           (i64.ne
+            (i64.load offset=14696448
+             (local.get $58)
+            )
+            (i64.or
+             (local.get $57)
+             (local.get $44)
             )
            )
-           (i32.const 16368)
           )
-         )
-         (br_if $slow7
-          (i64.ne
-           (i64.load offset=14696448
-            (local.get $51)
-           )
-           (i64.or
-            (local.get $50)
-            (local.get $41)
+          (drop
+           (i32.const 732765664)
+          )
+          (local.set $59
+           (i32.load offset=14696456
+            (local.get $58)
            )
           )
+          (if
+           (i32.eq
+            (local.get $59)
+            (i32.const -2130706432)
+           )
+           (then
+            (local.set $53
+             (local.get $57)
+            )
+            (br $done8)
+           )
+          )
+          (local.set $54
+           (local.get $57)
+          )
+          (local.set $55
+           (local.get $59)
+          )
          )
-         (drop
-          (i32.const 732765664)
-         )
-         (local.set $47
-          (local.get $50)
-         )
-         (local.set $48
-          (i32.load offset=14696456
-           (local.get $51)
+         (local.set $60
+          (i32.add
+           (i32.wrap_i64
+            (local.get $56)
+           )
+           (local.get $55)
           )
          )
         )
         (local.set $16
          (i64.load32_s align=1
-          (i32.add
-           (i32.wrap_i64
-            (local.get $49)
-           )
-           (local.get $48)
-          )
+          (local.get $60)
          )
         )
-        (br $done8)
+        (br $done11)
        )
        (block
         (local.set $4
@@ -408,74 +543,111 @@
         (br $exit)
        )
       )
-      (local.set $54
+      (local.set $64
        (i64.add
         (local.get $15)
         (i64.const 1)
        )
       )
-      (local.set $55
+      (local.set $65
        (i64.and
-        (local.get $54)
+        (local.get $64)
         (i64.const -4096)
        )
       )
-      (block $done11
-       (block $slow10
-        (block $hit9
-         (br_if $hit9
+      (block $done15
+       (block $slow14
+        (block $done12
+         (local.set $68
+          (i32.add
+           (i32.wrap_i64
+            (local.get $64)
+           )
+           (i32.const -2130706432)
+          )
+         )
+         (br_if $done12
           (i64.eq
-           (local.get $55)
-           (local.get $52)
+           (local.get $65)
+           (local.get $61)
           )
          )
          (drop
           (i32.const 732765665)
          )
-         (local.set $56
-          (i32.and
-           (i32.wrap_i64
-            (i64.shr_u
-             (local.get $54)
-             (i64.const 8)
+         (block $hit13
+          (br_if $hit13
+           (i64.eq
+            (local.get $65)
+            (local.get $62)
+           )
+          )
+          (drop
+           (i32.const 732765665)
+          )
+          (local.set $66
+           (i32.and
+            (i32.wrap_i64
+             (i64.shr_u
+              (local.get $64)
+              (i64.const 8)
+             )
+            )
+            (i32.const 16368)
+           )
+          )
+          (br_if $slow14
+           (i64.ne
+            (i64.load offset=14712832
+             (local.get $66)
+            )
+            (i64.or
+             (local.get $65)
+             (local.get $44)
             )
            )
-           (i32.const 16368)
           )
-         )
-         (br_if $slow10
-          (i64.ne
-           (i64.load offset=14712832
-            (local.get $56)
-           )
-           (i64.or
-            (local.get $55)
-            (local.get $41)
+          (drop
+           (i32.const 732765664)
+          )
+          (local.set $67
+           (i32.load offset=14712840
+            (local.get $66)
            )
           )
+          (if
+           (i32.eq
+            (local.get $67)
+            (i32.const -2130706432)
+           )
+           (then
+            (local.set $61
+             (local.get $65)
+            )
+            (br $done12)
+           )
+          )
+          (local.set $62
+           (local.get $65)
+          )
+          (local.set $63
+           (local.get $67)
+          )
          )
-         (drop
-          (i32.const 732765664)
-         )
-         (local.set $52
-          (local.get $55)
-         )
-         (local.set $53
-          (i32.load offset=14712840
-           (local.get $56)
+         (local.set $68
+          (i32.add
+           (i32.wrap_i64
+            (local.get $64)
+           )
+           (local.get $63)
           )
          )
         )
         (i64.store8
-         (i32.add
-          (i32.wrap_i64
-           (local.get $54)
-          )
-          (local.get $53)
-         )
+         (local.get $68)
          (local.get $16)
         )
-        (br $done11)
+        (br $done15)
        )
        (block
         (local.set $4
@@ -499,7 +671,7 @@
         (i64.const 5)
        )
       )
-      (local.set $57
+      (local.set $69
        (i64.and
         (i64.add
          (local.get $5)
@@ -511,7 +683,7 @@
      )
      (block
       (local.set $3
-       (local.get $57)
+       (local.get $69)
       )
       (local.set $2
        (i32.const -1)
@@ -548,7 +720,7 @@
     (i32.const -1)
    )
    (then
-    (local.set $58
+    (local.set $70
      (i32.add
       (i32.shl
        (i32.and
@@ -568,7 +740,7 @@
     (if
      (i64.eq
       (i64.load
-       (local.get $58)
+       (local.get $70)
       )
       (i64.xor
        (local.get $3)
@@ -595,10 +767,10 @@
         )
         (return_call_indirect (type $0)
          (i32.load offset=12
-          (local.get $58)
+          (local.get $70)
          )
          (i32.load offset=8
-          (local.get $58)
+          (local.get $70)
          )
         )
        )

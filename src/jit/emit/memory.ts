@@ -30,16 +30,22 @@ function fastLimit(c: Ctx): Ref {
  * of va otherwise (see Ctx.fastOrSlow). A tag has zeros where the page offset was (and the access's
  * kind in bits 6-11), so keeping va's low bits below the access size in the compared value makes a
  * misaligned access miss too, as in QEMU: an aligned one never leaves its page.
- * The page this instruction last found in the TLB is checked first (Ctx.pageCache): walking an
- * array or the stack then costs one compare with a local.
- *   kept = va & (~0xfff | size - 1)
- *   block $hit {
- *     br_if $hit kept == cache.page
- *     e = (va >> 8) & (entries - 1) << 4                  (the table's address is the loads' offset)
- *     br_if $slow tlb[e].tag != kept | tlbLow
- *     cache = {kept, tlb[e].addend}
+ * The pages this instruction last found in the TLB are checked first (Ctx.pageCache): walking an
+ * array or the stack then costs one compare with a local, and for a page mapped like the region's
+ * code, no addend from a local either (Ctx.codeAddend):
+ *   kept = va & (~0xfff | size - 1); address = wrap(va) + codeAddend
+ *   block $done {
+ *     br_if $done kept == cache.linear
+ *     block $hit {
+ *       br_if $hit kept == cache.page
+ *       e = (va >> 8) & (entries - 1) << 4                (the table's address is the loads' offset)
+ *       br_if $slow tlb[e].tag != kept | tlbLow
+ *       a = tlb[e].addend
+ *       if (a == codeAddend) { cache.linear = kept; br $done }
+ *       cache = {kept, a}
+ *     }
+ *     address = wrap(va) + cache.addend
  *   }
- *   address = wrap(va) + cache.addend
  */
 function tlbLookup(c: Ctx, i: Insn, table: number, size: number): { misses: Miss[]; address: () => Ref } {
   const m = c.m;
@@ -47,36 +53,47 @@ function tlbLookup(c: Ctx, i: Insn, table: number, size: number): { misses: Miss
   const va = c.temp();
   const kept = c.temp();
   const e = c.temp(binaryen.i32);
+  const addend = c.temp(binaryen.i32);
+  const address = c.temp(binaryen.i32);
   const vaGet = () => m.local.get(va, binaryen.i64);
   const keptGet = () => m.local.get(kept, binaryen.i64);
   const eGet = () => m.local.get(e, binaryen.i32);
+  const addendGet = () => m.local.get(addend, binaryen.i32);
+  const setAddress = (plus: Ref) => m.local.set(address, m.i32.add(m.i32.wrap(vaGet()), plus));
   c.emit(
     m.local.set(va, m.i64.add(c.get(i.rs1), c.i64(i.imm))),
     m.local.set(kept, m.i64.and(vaGet(), c.i64(~0xfffn | BigInt(size - 1)))),
   );
-  const hit = c.label('hit');
+  const [done, hit] = [c.label('done'), c.label('hit')];
   const lookup = (slow: string) =>
-    m.block(hit, [
-      ...hinted(m, m.br(hit, m.i64.eq(keptGet(), m.local.get(cache.page, binaryen.i64))), true),
-      m.local.set(
-        e,
-        m.i32.and(m.i32.wrap(m.i64.shr_u(vaGet(), c.i64(8))), c.i32((c.layout.tlbEntries - 1) << 4)),
-      ),
-      ...hinted(
-        m,
-        m.br(
-          slow,
-          m.i64.ne(m.i64.load(table, 8, eGet()), m.i64.or(keptGet(), m.local.get(c.tlbLow, binaryen.i64))),
+    m.block(done, [
+      setAddress(c.i32(c.codeAddend)),
+      ...hinted(m, m.br(done, m.i64.eq(keptGet(), m.local.get(cache.linear, binaryen.i64))), true),
+      m.block(hit, [
+        ...hinted(m, m.br(hit, m.i64.eq(keptGet(), m.local.get(cache.page, binaryen.i64))), true),
+        m.local.set(
+          e,
+          m.i32.and(m.i32.wrap(m.i64.shr_u(vaGet(), c.i64(8))), c.i32((c.layout.tlbEntries - 1) << 4)),
         ),
-        false,
-      ),
-      m.local.set(cache.page, keptGet()),
-      m.local.set(cache.addend, m.i32.load(table + 8, 4, eGet())),
+        ...hinted(
+          m,
+          m.br(
+            slow,
+            m.i64.ne(m.i64.load(table, 8, eGet()), m.i64.or(keptGet(), m.local.get(c.tlbLow, binaryen.i64))),
+          ),
+          false,
+        ),
+        m.local.set(addend, m.i32.load(table + 8, 4, eGet())),
+        m.if(
+          m.i32.eq(addendGet(), c.i32(c.codeAddend)),
+          m.block(null, [m.local.set(cache.linear, keptGet()), m.br(done)]),
+        ),
+        m.local.set(cache.page, keptGet()),
+        m.local.set(cache.addend, addendGet()),
+      ]),
+      setAddress(m.local.get(cache.addend, binaryen.i32)),
     ]);
-  return {
-    misses: [lookup],
-    address: () => m.i32.add(m.i32.wrap(vaGet()), m.local.get(cache.addend, binaryen.i32)),
-  };
+  return { misses: [lookup], address: () => m.local.get(address, binaryen.i32) };
 }
 
 /**
