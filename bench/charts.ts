@@ -74,7 +74,7 @@ export function barsChart(r: Results, warm = false): Spec | undefined {
   if (!values.length) return undefined;
   const domain = [...new Set(values.map((v) => v.runner))];
   const x = { field: 'workload', type: 'nominal', title: null, axis: { labelAngle: -30 } };
-  const warmScale = r.workloads.flatMap((w) => w.rows).find((x) => x.warm)?.warm?.scale;
+  const warmScale = r.workloads.flatMap((w) => w.rows).find((x) => x.warm && !x.warm.from)?.warm?.scale;
   const title = warm
     ? `Warm MIPS per workload: the slope between scales ${r.config.scale} and ${warmScale} (whiskers: the rounds' fastest and slowest)`
     : 'Guest MIPS per workload (median; whiskers: fastest and slowest run)';

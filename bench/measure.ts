@@ -30,6 +30,14 @@ import { hasBenchScale, scaledElf, type WorkloadSpec } from './workloads.ts';
  */
 export const WARM_SCALE_FACTOR = 3;
 
+/**
+ * The runs at S are warm when their last quarter runs at this fraction of the warm runs' last
+ * quarter or more. Below it the runner's warm-up (the jit's: translating the hot code while
+ * binaryen itself gets hot, ~0.5 s for paged-qsort) outlasts the run at S, and the slope from S
+ * would still hold part of it: that runner's warm pair moves up a scale (see measureWorkload).
+ */
+export const WARM_DONE = 0.9;
+
 export interface BenchContext {
   scale: number;
   repeat: number;
@@ -206,9 +214,13 @@ export function relate(rows: Row[], instret: number | null): void {
     const w = row.warm;
     if (!w) continue;
     w.mips = null;
-    if (!row.seconds || !w.seconds || instret === null || w.instret === null) continue;
-    const dt = median(w.samples.map((s) => s.seconds)) - row.seconds.median;
-    if (dt > 0 && w.instret > instret) w.mips = (w.instret - instret) / dt / 1e6;
+    // The first scale of the pair: S (the row's own runs), or the one warm-up moved it to.
+    const first = w.from
+      ? { instret: w.from.instret, seconds: median(w.from.samples.map((s) => s.seconds)) }
+      : { instret, seconds: row.seconds?.median };
+    if (!row.seconds || !w.seconds || first.instret === null || w.instret === null) continue;
+    const dt = median(w.samples.map((s) => s.seconds)) - first.seconds!;
+    if (dt > 0 && w.instret > first.instret) w.mips = (w.instret - first.instret) / dt / 1e6;
   }
   const warmOf = (r: RunnerName) => rows.find((x) => x.runner === r)?.warm?.mips ?? null;
   for (const row of rows) {
@@ -358,6 +370,17 @@ export function measureWorkload(spec: WorkloadSpec, ctx: BenchContext, refs: Ref
       warm: warmFigures,
     };
   });
+  for (const row of rows) {
+    const w = row.warm;
+    if (!w?.seconds || row.runner === 'qemu' || row.runner === 'native') continue;
+    const [atS, atWarm] = [steadyOf(row.samples), steadyOf(w.samples)];
+    if (atS === null || atWarm === null || atS >= WARM_DONE * atWarm) continue;
+    const next = w.scale * WARM_SCALE_FACTOR;
+    notes.push(
+      `${row.runner}: still warming up at scale ${scale} (its last quarter at ${Math.round(atS)} MIPS, ${Math.round(atWarm)} at ${w.scale}): its warm figures are the slope from ${w.scale} to ${next}`,
+    );
+    row.warm = nextWarmPair(spec, ctx, refs, row, w, next, bytes);
+  }
   relate(rows, instret);
   // The slope cancels the warm-up only when it is over within the run at the smaller scale.
   const jit = rows.find((r) => r.runner === 'jit');
@@ -373,6 +396,53 @@ export function measureWorkload(spec: WorkloadSpec, ctx: BenchContext, refs: Ref
     reference: at[0].ref?.kind ?? 'none',
     rows,
     notes,
+  };
+}
+
+/** The last-quarter MIPS of the median measured run. */
+function steadyOf(samples: RawSample[]): number | null {
+  const s = medianSample(samples);
+  return (s && breakdownOf(s)?.steadyMips) ?? null;
+}
+
+/**
+ * A runner's warm figures from the warm scale and `next`: `repeat` more runs at `next`, each
+ * paired with the same round's run at the warm scale. A failed or unchecked run there makes the
+ * row so.
+ */
+function nextWarmPair(
+  spec: WorkloadSpec,
+  ctx: BenchContext,
+  refs: References,
+  row: Row,
+  w: WarmFigures,
+  next: number,
+  bytes: Uint8Array,
+): WarmFigures {
+  const elf = scaledElf(bytes, spec.name, next, ctx.tmpDir);
+  const ref = refs.get(spec, next);
+  const samples: RawSample[] = [];
+  ctx.progress.grow(w.samples.length);
+  for (let k = 0; k < w.samples.length; k++) {
+    ctx.progress.step(`${spec.name} ×${next} · ${row.runner} · run ${k + 1}/${w.samples.length}`);
+    const s = toSample(runOnce(row.runner, elf, undefined, next, ctx.timeoutMs), row.runner, false, ref);
+    samples.push(s);
+    if (!s.ok) break;
+  }
+  const bad = samples.find((s) => !s.ok);
+  if (bad) {
+    row.status = statusOf(samples, [ref]);
+    row.note ??= `at scale ${next}: ${bad.error}`;
+  } else if (row.status === 'ok' && statusOf(samples, [ref]) === 'unchecked') row.status = 'unchecked';
+  return {
+    from: { scale: w.scale, instret: w.instret, samples: w.samples },
+    scale: next,
+    instret: samples.find((s) => s.ok && s.stats)?.stats?.instret ?? null,
+    samples,
+    seconds: bad ? null : summarize(samples.map((s, i) => s.seconds - w.samples[i].seconds)),
+    mips: null,
+    vsInterp: null,
+    vsQemu: null,
   };
 }
 

@@ -92,19 +92,25 @@ export interface Row {
 /**
  * The row's speed once warm: the slope between the workload's scale S and WARM_SCALE_FACTOR × S.
  * Start-up, the translator's warm-up and QEMU's start-up are paid at both scales, so they cancel
- * in the difference.
+ * in the difference, if the warm-up is over within the run at S (else see `from`).
  */
 export interface WarmFigures {
   /** The second scale. */
   scale: number;
+  /**
+   * Set when the row's own runs at S were not yet warm (see WARM_DONE in measure.ts): the pair is
+   * then this first scale (WARM_SCALE_FACTOR times S, its runs here) and `scale`, as many times
+   * more. Without it the first scale is S and its runs are the row's.
+   */
+  from?: { scale: number; instret: number | null; samples: RawSample[] };
   /** Guest instructions at that scale (from wasmvisor's runs: the same on every runner). */
   instret: number | null;
   /** The runs at that scale, one per measured round beside the row's own. */
   samples: RawSample[];
-  /** Warm seconds per round: seconds at `scale` minus the same round's seconds at S (null: a run failed). */
+  /** Warm seconds per round: seconds at `scale` minus the same round's at the first scale (null: a run failed). */
   seconds: Summary | null;
   /**
-   * (instructions at `scale` - at S) / (median seconds at `scale` - median seconds at S) / 1e6;
+   * (instructions at `scale` - at the first) / (median seconds at `scale` - at the first) / 1e6;
    * null when a run failed or the difference in time is not positive.
    */
   mips: number | null;
@@ -316,6 +322,13 @@ export function validateResults(x: unknown): string[] {
         if ((r.status === 'wrong' || r.status === 'failed') && r.warm.mips !== null)
           fail(`${wq}.mips`, 'a wrong row is not timed');
         arr(r.warm.samples, `${wq}.samples`).forEach((s, k) => sample(s, `${wq}.samples[${k}]`));
+        if (r.warm.from !== undefined) {
+          const from = r.warm.from as Record<string, unknown>;
+          if (!isObj(from)) return fail(`${wq}.from`, 'expected an object');
+          num(from.scale, `${wq}.from.scale`);
+          num(from.instret, `${wq}.from.instret`, true);
+          arr(from.samples, `${wq}.from.samples`).forEach((s, k) => sample(s, `${wq}.from.samples[${k}]`));
+        }
       }
     });
   });

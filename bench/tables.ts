@@ -36,7 +36,8 @@ function statusCell(row: Row): Cell {
 }
 
 /** The second scale of the warm figures (undefined: none, e.g. an older results.json). */
-const warmScaleOf = (r: Results) => r.workloads.flatMap((w) => w.rows).find((x) => x.warm)?.warm?.scale;
+const warmScaleOf = (r: Results) =>
+  r.workloads.flatMap((w) => w.rows).find((x) => x.warm && !x.warm.from)?.warm?.scale;
 
 export function headerLines(r: Results): string[] {
   const c = r.config;
@@ -114,7 +115,8 @@ export function resultsTable(r: Results): Table {
     notes.push(
       `warm MIPS: the speed once warm, the slope between the same guest at scale ${r.config.scale} and ${ws}: ` +
         `(instructions at ${ws} - at ${r.config.scale}) / (median seconds at ${ws} - at ${r.config.scale}); start-up and warm-up, ` +
-        "paid at both, cancel (–: the difference was not positive). warm vs X: this row's warm MIPS / X's.",
+        'paid at both, cancel (–: the difference was not positive); a runner still warming up at the first takes the ' +
+        `next pair, ${ws} and ${ws * 3} (see the notes). warm vs X: this row's warm MIPS / X's.`,
     );
   }
   if (r.startup.length) {

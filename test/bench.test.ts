@@ -24,8 +24,9 @@ import {
   type LinuxTarget,
   type Session,
 } from '../bench/linux-boot.ts';
+import { relate } from '../bench/measure.ts';
 import { qemuVersion } from '../bench/runners.ts';
-import { validateResults, type Results } from '../bench/schema.ts';
+import { validateResults, type RawSample, type Results, type Row } from '../bench/schema.ts';
 import { breakEven, summarize } from '../bench/stats.ts';
 import { ansi, linuxBootTable, textTable } from '../bench/tables.ts';
 import { ENGINES, runGuest } from './helpers/engines.ts';
@@ -89,7 +90,8 @@ describe('wasmvisor bench', () => {
       expect(s.stats!.profile!.coreSeconds).toBeGreaterThan(0);
       expect(row.breakdown!.startupSeconds).toBeGreaterThan(0);
     }
-    // The warm figures: one run per round at 3 times the scale, the slope between the two.
+    // The warm figures: one run per round at 3 times the scale, the slope between the two; for a
+    // runner still warming up at scale 1 (the jit, usually), the slope from 3 to 9.
     expect(run.stdout).toMatch(/^wasmvisor bench --quick: scale 1 \(and 3 for warm MIPS\)/);
     expect(run.stdout).toMatch(
       / MIPS +warm MIPS +vs interp +vs QEMU +vs native +warm vs interp +warm vs QEMU /,
@@ -97,8 +99,13 @@ describe('wasmvisor bench', () => {
     expect(run.stdout).toMatch(/\ngeomean +interp( +\S+){2}/); // geomean MIPS and warm MIPS
     for (const engine of ['interp', 'jit']) {
       const warm = w.rows.find((r) => r.runner === engine)!.warm!;
-      expect(warm.scale).toBe(3);
-      expect(warm.instret).toBeGreaterThan(w.instret! * 2);
+      expect(warm.scale).toBe(warm.from ? 9 : 3);
+      if (warm.from) {
+        expect(warm.from.scale).toBe(3);
+        expect(warm.from.samples.map((s) => s.ok)).toEqual([true]);
+        expect(w.notes.join('\n')).toContain(`${engine}: still warming up at scale 1`);
+      }
+      expect(warm.instret).toBeGreaterThan((warm.from?.instret ?? w.instret!) * 2);
       expect(warm.samples.map((s) => s.ok)).toEqual([true]);
       expect(warm.seconds!.n).toBe(1);
       expect(warm.mips).toBeGreaterThan(0);
@@ -162,12 +169,61 @@ describe('wasmvisor bench', () => {
     expect(withRow((row) => delete (row.warm as Record<string, unknown>).scale)).toEqual([
       'workloads[0].rows[0].warm.scale: expected a number, got undefined',
     ]);
+    const from = (row: Record<string, unknown>) => ((row.warm as Record<string, unknown>).from = {});
+    expect(withRow(from)).toEqual([
+      'workloads[0].rows[0].warm.from.scale: expected a number, got undefined',
+      'workloads[0].rows[0].warm.from.instret: expected a number, got undefined',
+      'workloads[0].rows[0].warm.from.samples: expected an array',
+    ]);
     const old = structuredClone(results);
     for (const s of old.summary) delete s.warm;
     expect(validateResults(old)).toEqual([]);
     expect(validateResults({ ...old, summary: [{ ...old.summary[0], warm: 1 }] })).toEqual([
       'summary[0].warm: expected an object',
     ]);
+  });
+
+  test("warm MIPS is the slope from the first scale of the pair: the row's own, or the next when it was still warming up", () => {
+    const run = (seconds: number): RawSample => ({
+      warmup: false,
+      ok: true,
+      exitCode: 0,
+      seconds,
+      wallSeconds: seconds,
+    });
+    const row = (runner: Row['runner'], seconds: number, warm: NonNullable<Row['warm']>): Row => ({
+      runner,
+      status: 'ok',
+      samples: [run(seconds)],
+      seconds: summarize([seconds]),
+      mips: null,
+      vsInterp: null,
+      vsQemu: null,
+      vsNative: null,
+      warm,
+    });
+    const figures = { mips: null, vsInterp: null, vsQemu: null };
+    const interp = row('interp', 1, {
+      scale: 3,
+      instret: 300e6,
+      samples: [run(3)],
+      seconds: summarize([2]),
+      ...figures,
+    });
+    // The jit's runs at 1 (0.45 s) were still warming up: its pair is 3 (0.6 s) and 9 (0.9 s).
+    const from = { scale: 3, instret: 300e6, samples: [run(0.6)] };
+    const jit = row('jit', 0.45, {
+      from,
+      scale: 9,
+      instret: 900e6,
+      samples: [run(0.9)],
+      seconds: summarize([0.3]),
+      ...figures,
+    });
+    relate([interp, jit], 100e6);
+    expect(interp.warm!.mips).toBeCloseTo(100); // 200 M instructions in 2 s
+    expect(jit.warm!.mips).toBeCloseTo(2000); // 600 M in 0.3 s, not 800 M in 0.45 s
+    expect(jit.warm!.vsInterp).toBeCloseTo(20);
   });
 
   test('--compare shows the change against an earlier results.json, a regression marked', () => {
