@@ -320,30 +320,59 @@ test('code running with Sv39 paging on is translated, its loads and stores going
   expect(vm.readCsr(0x343)).toBe(0x1000n); // mtval: the address
 });
 
-test('translated code looking up a remapped virtual page 0 finds the page mapped now', async () => {
-  // Translated code remembers, for each load and store, the page it last found, in locals that
-  // start each run of the region empty. The loop's data page is virtual page 0 (which a zeroed
-  // local would match) and alternates between two physical pages; the region ends at each
-  // SFENCE.VMA and is entered again.
+// The page tables and data pages of the two tests below: virtual page 0 is mapped through l1d and
+// l0; p1 and p2 hold 1 and 100.
+const PAGED = {
+  root: RAM + 0x8_0000n,
+  l1: RAM + 0x9_0000n,
+  l1d: RAM + 0x9_1000n,
+  l0: RAM + 0xa_0000n,
+  p1: RAM + 0xb_0000n,
+  p2: RAM + 0xc_0000n,
+};
+const DATA = 0xc7n; // V R W A D
+const pte = (pa: bigint, flags: bigint) => ((pa >> 12n) << 10n) | flags;
+
+/** A jit machine (threshold 0) with PAGED's tables: virtual page 0 maps `page0`. */
+async function pagedFixture(page0: bigint) {
   const vm = await createMachine({ engine: 'jit', jitThreshold: 0, memory: 4 << 20 });
   await vm.jitReady();
-  const [root, l1, l1d, l0] = [RAM + 0x8_0000n, RAM + 0x9_0000n, RAM + 0x9_1000n, RAM + 0xa_0000n];
-  const [p1, p2] = [RAM + 0xb_0000n, RAM + 0xc_0000n];
   const put = (at: bigint, v: bigint) => {
     const b = new Uint8Array(8);
     new DataView(b.buffer).setBigUint64(0, v, true);
     vm.writeMemory(at, b);
   };
   const get = (at: bigint) => new DataView(vm.readMemory(at, 8).buffer).getBigUint64(0, true);
-  const pte = (pa: bigint, flags: bigint) => ((pa >> 12n) << 10n) | flags;
-  put(root + 2n * 8n, pte(l1, 0x1n)); // 0x8000_0000..: a 2 MiB superpage, identity (V R W X A D)
-  put(l1, pte(RAM, 0xcfn));
-  put(root, pte(l1d, 0x1n)); // virtual page 0: through l1d and l0
+  const { root, l1d, l0, p1, p2 } = PAGED;
+  put(root, pte(l1d, 0x1n));
   put(l1d, pte(l0, 0x1n));
-  const [pte1, pte2] = [pte(p1, 0xc7n), pte(p2, 0xc7n)]; // V R W A D
-  put(l0, pte1);
+  put(l0, pte(page0, DATA));
   put(p1, 1n);
   put(p2, 100n);
+  return { vm, put, get };
+}
+
+/**
+ * After 1000 translated iterations that loaded from `even`'s page and `odd`'s in turn (1 and 100,
+ * in either order) into a sum (a4) and stored the iteration (a0) 8 bytes on.
+ */
+function expectAlternated(vm: Machine, get: (at: bigint) => bigint, even: bigint, odd: bigint): void {
+  expect(vm.getReg(14)).toBe(500n * 1n + 500n * 100n);
+  expect(get(even + 8n)).toBe(998n);
+  expect(get(odd + 8n)).toBe(999n);
+  expect(vm.jitStats()!.translatedInsns).toBeGreaterThan(5000);
+}
+
+test('translated code looking up a remapped virtual page 0 finds the page mapped now', async () => {
+  // Translated code remembers, for each load and store, the page it last found, in locals that
+  // start each run of the region empty. The loop's data page is virtual page 0 (which a zeroed
+  // local would match) and alternates between two physical pages; the region ends at each
+  // SFENCE.VMA and is entered again.
+  const { root, l1, l0, p1, p2 } = PAGED;
+  const { vm, put, get } = await pagedFixture(p1);
+  put(root + 2n * 8n, pte(l1, 0x1n)); // 0x8000_0000..: a 2 MiB superpage, identity (V R W X A D)
+  put(l1, pte(RAM, 0xcfn));
+  const [pte1, pte2] = [pte(p1, DATA), pte(p2, DATA)];
   // 1: ld a2,0(a1); add a4,a4,a2; sd a0,8(a1); sd a5,0(a6); xor a5,a5,a7; sfence.vma
   //    addi a0,a0,1; bne a0,a3,1b; 2: jr t0 (t0 = 2b)
   const words = [
@@ -368,11 +397,7 @@ test('translated code looking up a remapped virtual page 0 finds the page mapped
   vm.pc = RAM;
   vm.runFor(20_000n);
   expect(vm.pc).toBe(RAM + 32n);
-  // Even iterations ran on p1, odd ones on p2.
-  expect(vm.getReg(14)).toBe(500n * 1n + 500n * 100n);
-  expect(get(p1 + 8n)).toBe(998n);
-  expect(get(p2 + 8n)).toBe(999n);
-  expect(vm.jitStats()!.translatedInsns).toBeGreaterThan(5000);
+  expectAlternated(vm, get, p1, p2);
 });
 
 test.each([
@@ -385,23 +410,9 @@ test.each([
     // page's, and a cached addend to others (Ctx.codeAddend). Here one load and one store walk both
     // kinds in turn within one run of the region: VA codeVa + 0xb_0000 (p1, through the code's
     // 1 GiB superpage) and VA 0 (p2).
-    const vm = await createMachine({ engine: 'jit', jitThreshold: 0, memory: 4 << 20 });
-    await vm.jitReady();
-    const [root, l1d, l0] = [RAM + 0x8_0000n, RAM + 0x9_1000n, RAM + 0xa_0000n];
-    const [p1, p2] = [RAM + 0xb_0000n, RAM + 0xc_0000n];
-    const put = (at: bigint, v: bigint) => {
-      const b = new Uint8Array(8);
-      new DataView(b.buffer).setBigUint64(0, v, true);
-      vm.writeMemory(at, b);
-    };
-    const get = (at: bigint) => new DataView(vm.readMemory(at, 8).buffer).getBigUint64(0, true);
-    const pte = (pa: bigint, flags: bigint) => ((pa >> 12n) << 10n) | flags;
+    const { root, p1, p2 } = PAGED;
+    const { vm, put, get } = await pagedFixture(p2);
     put(root + (codeVa >> 30n) * 8n, pte(RAM, 0xcfn)); // codeVa..: RAM (V R W X A D)
-    put(root, pte(l1d, 0x1n)); // virtual page 0: p2
-    put(l1d, pte(l0, 0x1n));
-    put(l0, pte(p2, 0xc7n));
-    put(p1, 1n);
-    put(p2, 100n);
     // 1: ld a2,0(a1); add a4,a4,a2; sd a0,8(a1); xor a1,a1,a7; addi a0,a0,1; bne a0,a3,1b
     //    2: jr t0 (t0 = 2b)
     const words = [
@@ -423,11 +434,7 @@ test.each([
     vm.pc = codeVa;
     vm.runFor(20_000n);
     expect(vm.pc).toBe(codeVa + 24n);
-    // Even iterations ran on p2, odd ones on p1.
-    expect(vm.getReg(14)).toBe(500n * 100n + 500n * 1n);
-    expect(get(p2 + 8n)).toBe(998n);
-    expect(get(p1 + 8n)).toBe(999n);
-    expect(vm.jitStats()!.translatedInsns).toBeGreaterThan(5000);
+    expectAlternated(vm, get, p2, p1);
   },
 );
 
