@@ -116,7 +116,7 @@ export function resultsTable(r: Results): Table {
       `warm MIPS: the speed once warm, the slope between the same guest at scale ${r.config.scale} and ${ws}: ` +
         `(instructions at ${ws} - at ${r.config.scale}) / (median seconds at ${ws} - at ${r.config.scale}); start-up and warm-up, ` +
         'paid at both, cancel (–: the difference was not positive); a runner still warming up at the first takes the ' +
-        `next pair, ${ws} and ${ws * 3} (see the notes). warm vs X: this row's warm MIPS / X's.`,
+        `next pair, ${ws} and ${(ws * ws) / r.config.scale} (see the notes). warm vs X: this row's warm MIPS / X's.`,
     );
   }
   if (r.startup.length) {
