@@ -169,18 +169,17 @@ function build(
     c.stmts = [];
     c.edges = [];
     const count = block.insns.length;
-    const addRetired = () => c.addRetired(count)[0];
     block.insns.forEach((insn, k) => {
       c.insn = insn;
       c.k = k;
       const emitter = EMITTERS.get(insn.name);
-      if (TERMINATORS.has(insn.name)) c.emit(addRetired());
+      if (TERMINATORS.has(insn.name)) c.emit(...c.addRetired(count));
       if (emitter) emitter(c, insn);
       else c.fallback();
     });
     const last = block.insns[count - 1];
     if (!TERMINATORS.has(last.name)) {
-      c.emit(addRetired());
+      c.emit(...c.addRetired(count));
       c.jumpTo(last.pc + BigInt(last.len));
     }
     return { stmts: c.stmts, edges: c.edges };
