@@ -215,11 +215,12 @@ export function relate(rows: Row[], instret: number | null): void {
     if (!w) continue;
     w.mips = null;
     // The first scale of the pair: S (the row's own runs), or the one warm-up moved it to.
+    if (!row.seconds || !w.seconds || w.instret === null) continue;
     const first = w.from
       ? { instret: w.from.instret, seconds: median(w.from.samples.map((s) => s.seconds)) }
-      : { instret, seconds: row.seconds?.median };
-    if (!row.seconds || !w.seconds || first.instret === null || w.instret === null) continue;
-    const dt = median(w.samples.map((s) => s.seconds)) - first.seconds!;
+      : { instret, seconds: row.seconds.median };
+    if (first.instret === null) continue;
+    const dt = median(w.samples.map((s) => s.seconds)) - first.seconds;
     if (dt > 0 && w.instret > first.instret) w.mips = (w.instret - first.instret) / dt / 1e6;
   }
   const warmOf = (r: RunnerName) => rows.find((x) => x.runner === r)?.warm?.mips ?? null;
@@ -401,8 +402,7 @@ export function measureWorkload(spec: WorkloadSpec, ctx: BenchContext, refs: Ref
 
 /** The last-quarter MIPS of the median measured run. */
 function steadyOf(samples: RawSample[]): number | null {
-  const s = medianSample(samples);
-  return (s && breakdownOf(s)?.steadyMips) ?? null;
+  return steadyMips(medianSample(samples)?.stats?.samples);
 }
 
 /**
